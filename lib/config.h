@@ -1,0 +1,99 @@
+/*
+ * config.h - /etc/cloudspool/cloudspool.conf, parsed with libinih.
+ *
+ * Sections: [spool], [retention], [destination NAME], [action NAME].
+ * Unknown sections and keys, bad values and references to undefined
+ * destinations are errors that name FILE:LINE. The file holds no secrets:
+ * later provider settings that are secret name a file (e.g. *_file keys).
+ */
+#ifndef CS_CONFIG_H
+#define CS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "result.h"
+
+#define CS_CONFIG_DEFAULT_PATH "/etc/cloudspool/cloudspool.conf"
+
+struct cs_setting {
+	char *key;
+	char *value;
+	unsigned line;
+};
+
+struct cs_destination {
+	char *name;
+	char *provider;			/* "localdir" for now */
+	struct cs_setting *settings;	/* provider keys, validated per provider */
+	size_t nsettings;
+	unsigned line;
+};
+
+struct cs_action {
+	char *name;
+	char *description;		/* shown by `cloudspool actions`, may be NULL */
+	char *destination_name;
+	const struct cs_destination *destination;	/* resolved */
+	char **users;			/* "*" means everyone */
+	size_t nusers;
+	char **groups;
+	size_t ngroups;
+	unsigned line;
+};
+
+struct cs_config {
+	char *path;
+	/* [spool] */
+	char *spool_dir;		/* directory; default /var/spool/cloudspool */
+	char *daemon_user;		/* user; default cloudspool */
+	char *drop_group;		/* group; default cloudspool-drop */
+	char **trusted_submitters;	/* trusted_submitters; default "root lp" */
+	size_t ntrusted;
+	uint64_t max_job_size;		/* bytes; default 256M */
+	uint64_t max_jobs_per_user;	/* default 100 */
+	uint64_t min_free_space;	/* bytes; default 64M */
+	uint64_t tick;			/* seconds; default 5 */
+	/* [retention] */
+	uint64_t authorization_hold;	/* seconds; default 24h */
+	uint64_t delivery_window;	/* seconds; default 24h */
+	uint64_t key_rotation;		/* seconds; default 24h */
+	uint64_t retry_initial;		/* seconds; default 60 */
+	uint64_t retry_max;		/* seconds; default 1h */
+	uint64_t stale_incoming;	/* seconds; default 1h: half-written drop files */
+	/* [destination NAME] and [action NAME], in file order */
+	struct cs_destination *destinations;
+	size_t ndestinations;
+	struct cs_action *actions;
+	size_t nactions;
+};
+
+/* cs_config_load - parse and validate path into cfg (zeroed first). On error,
+ * err receives one line "FILE:LINE: problem" and cfg is left empty. */
+cs_result cs_config_load(const char *path, struct cs_config *cfg, char *err,
+    size_t errlen);
+
+/* cs_config_free - release everything cs_config_load allocated */
+void cs_config_free(struct cs_config *cfg);
+
+/* cs_config_action - the action named name, or NULL */
+const struct cs_action *cs_config_action(const struct cs_config *cfg,
+    const char *name);
+
+/* cs_destination_get - a provider setting's value, or NULL when unset */
+const char *cs_destination_get(const struct cs_destination *d, const char *key);
+
+/* cs_action_permits - 1 when user (by name; groups looked up through NSS,
+ * primary and supplementary) may use the action, 0 otherwise */
+int cs_action_permits(const struct cs_action *a, const char *user);
+
+/* cs_config_is_trusted - 1 when user may submit on behalf of others */
+int cs_config_is_trusted(const struct cs_config *cfg, const char *user);
+
+/* cs_parse_size - "123", "64K", "200M", "2G" (binary units) into bytes */
+cs_result cs_parse_size(const char *s, uint64_t *out);
+
+/* cs_parse_duration - "90", "90s", "30m", "24h", "2d" into seconds */
+cs_result cs_parse_duration(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * ctl.h - what cloudspoolctl's files share: one context that holds the
+ * configuration, the open spool and the audit trail, so nothing is global.
+ *
+ * cloudspoolctl.c parses the command line, drops privileges and runs the
+ * spool commands; ctl_audit.c writes cloudspoolctl's own audit lines and
+ * runs "audit verify" and "audit show".
+ */
+#ifndef CS_CTL_H
+#define CS_CTL_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "audit.h"
+#include "config.h"
+#include "jobmeta.h"
+#include "spool.h"
+
+#define CTL_NAME "cloudspoolctl"
+#define CTL_COMMAND_MAX 128
+
+struct ctl {
+	struct cs_config cfg;
+	struct cs_spool sp;
+	struct cs_audit audit;
+	int audit_ok;			/* audit is open */
+	char admin[CS_USER_MAX];	/* the real caller, named before any drop */
+	char command[CTL_COMMAND_MAX];	/* the command words, for the trail */
+};
+
+/* ctl_audit_open - open the trail without creating its key (only init and
+ * the daemon make it, so a deleted key shows up instead of being replaced) */
+int ctl_audit_open(struct ctl *c);
+
+/* ctl_audit_admin - the "admin" line every auditable command writes first */
+int ctl_audit_admin(struct ctl *c);
+
+/* ctl_audit_event - one audit line; fields (consumed, may be NULL) get the
+ * "admin" member added */
+int ctl_audit_event(struct ctl *c, const char *event, json_t *fields);
+
+/* ctl_audit_lines - how many lines audit/audit.log has (0 when absent) */
+cs_result ctl_audit_lines(const struct ctl *c, uint64_t *n);
+
+/* ctl_audit_verify - "audit verify": exit status 0 intact, 1 otherwise */
+int ctl_audit_verify(struct ctl *c, int argc, char **argv);
+
+/* ctl_audit_show - "audit show [-n N]": exit status */
+int ctl_audit_show(struct ctl *c, int argc, char **argv);
+
+/* ctl_exit_code - the sysexits.h status for a result */
+int ctl_exit_code(cs_result r);
+
+#endif

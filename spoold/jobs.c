@@ -1,0 +1,412 @@
+/*
+ * jobs.c - the job state machine: expire, process, deliver, defer, shred.
+ *
+ *   incoming --pickup--> active --deliver--> (shredded: delivered)
+ *                          |  \--fail----> deferred --retry--> ...
+ *                          \--tampered--> corrupt
+ *   any state --deadline--> (shredded: expired)
+ *
+ * Delivery is two-phase (stage, then commit) with the phase written to the
+ * job's record first, so a daemon killed at any instruction resumes the
+ * commit instead of delivering a second copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "agent.h"
+#include "daemon.h"
+#include "log.h"
+#include "safefile.h"
+
+#define EXPIRED_REASON "expired: not delivered within authorization_hold + " \
+	"delivery_window"
+
+/* jobs_shred - shred a job and its record, audited */
+cs_result
+jobs_shred(struct cs_daemon *d, enum cs_spool_dir from, const char *id,
+    const char *reason)
+{
+	cs_result r;
+
+	r = cs_shred(d->sp.dir[from], id);
+	if (r != CS_OK && r != CS_ERR_NOTFOUND) {
+		cs_log(LOG_ERR, "shred %s: %s", id, cs_strerror(r));
+		return r;
+	}
+	(void)jobstate_remove(d->sp.dir[from], id);
+	daemon_audit_job(d, "shredded", id, json_pack("{s:s, s:s}", "state",
+	    cs_spool_dir_name(from), "reason", reason));
+	return CS_OK;
+}
+
+/* jobs_quarantine - move to corrupt/, never replacing an earlier one */
+void
+jobs_quarantine(struct cs_daemon *d, enum cs_spool_dir from, const char *name,
+    const char *why)
+{
+	char dst[300];
+	unsigned n;
+	cs_result r;
+
+	for (n = 0; n < 1000; n++) {
+		if (n == 0)
+			snprintf(dst, sizeof(dst), "%.255s", name);
+		else
+			snprintf(dst, sizeof(dst), "%.255s.%u", name, n);
+		r = cs_move(d->sp.dir[from], name, d->sp.dir[CS_DIR_CORRUPT], dst);
+		if (r != CS_ERR_EXISTS)
+			break;
+	}
+	if (r != CS_OK) {
+		cs_log(LOG_ERR, "quarantine %.200s: %s", name, cs_strerror(r));
+		return;
+	}
+	if (from != CS_DIR_INCOMING)
+		(void)jobstate_remove(d->sp.dir[from], name);
+	daemon_audit_job(d, "quarantined", NULL, json_pack("{s:o, s:s, s:s}",
+	    "file", cs_audit_str(name, 200), "state", cs_spool_dir_name(from),
+	    "reason", why));
+}
+
+/* jobs_defer - count the failure and schedule a retry in deferred/ */
+static void
+jobs_defer(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const char *why)
+{
+	uint64_t backoff = d->cfg.retry_initial;
+	uint32_t i, jitter;
+	cs_result r;
+
+	js->attempts++;
+	for (i = 1; i < js->attempts && backoff < d->cfg.retry_max; i++)
+		backoff *= 2;
+	if (backoff > d->cfg.retry_max)
+		backoff = d->cfg.retry_max;
+	/* up to +25% jitter so retries of many jobs do not arrive together */
+	if (cs_random(&jitter, sizeof(jitter)) == CS_OK && backoff >= 4)
+		backoff += jitter % (backoff / 4);
+	js->next_try = d->now + (int64_t)backoff;
+	js->phase = CS_PHASE_NONE;
+	r = jobstate_save(d->sp.dir[CS_DIR_DEFERRED], id, js);
+	if (r == CS_OK && dir != CS_DIR_DEFERRED) {
+		r = cs_move(d->sp.dir[dir], id, d->sp.dir[CS_DIR_DEFERRED], id);
+		if (r == CS_OK)
+			(void)jobstate_remove(d->sp.dir[dir], id);
+	}
+	if (r != CS_OK)
+		cs_log(LOG_ERR, "defer %s: %s", id, cs_strerror(r));
+	daemon_audit_job(d, "deferred", id, json_pack("{s:s, s:I, s:I}",
+	    "reason", why, "attempts", (json_int_t)js->attempts, "next_try",
+	    (json_int_t)js->next_try));
+}
+
+/* jobs_agent - one agent request for this job */
+static cs_result
+jobs_agent(struct cs_daemon *d, enum agent_op op, const char *id,
+    const struct cs_jobstate *js, const char *name, int data_fd,
+    struct agent_rep *rep)
+{
+	const struct cs_action *act = cs_config_action(&d->cfg, js->action);
+	struct agent_req req;
+	cs_result r;
+
+	memset(&req, 0, sizeof(req));
+	memset(rep, 0, sizeof(*rep));
+	if (act == NULL) {
+		snprintf(rep->detail, sizeof(rep->detail),
+		    "action '%s' is no longer configured", js->action);
+		rep->permanent = 1;
+		return CS_ERR_CONFIG;
+	}
+	req.op = op;
+	req.uid = js->uid;
+	snprintf(req.dest, sizeof(req.dest), "%s", act->destination->name);
+	snprintf(req.job, sizeof(req.job), "%s", id);
+	snprintf(req.name, sizeof(req.name), "%s", name != NULL ? name : "-");
+	if ((r = agent_call(d->agent_fd, &req, data_fd, rep)) != CS_OK) {
+		snprintf(rep->detail, sizeof(rep->detail),
+		    "delivery agent unreachable");
+		return r;
+	}
+	return (cs_result)rep->result;
+}
+
+/* jobs_commit - phase COMMITTING: make the staged file visible, finish */
+static void
+jobs_commit(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const char *name)
+{
+	struct agent_rep rep;
+	cs_result r;
+
+	r = jobs_agent(d, AGENT_COMMIT, id, js, name, -1, &rep);
+	if (r != CS_OK) {
+		/* The staged file is kept: the next try commits it again. */
+		js->attempts++;
+		js->next_try = d->now + (int64_t)d->cfg.retry_initial;
+		(void)jobstate_save(d->sp.dir[dir], id, js);
+		daemon_audit_job(d, "deferred", id, json_pack("{s:s}", "reason",
+		    rep.detail));
+		return;
+	}
+	daemon_audit_job(d, "delivered", id, json_pack("{s:s, s:s}",
+	    "action", js->action, "where", rep.detail));
+	(void)jobs_shred(d, dir, id, "delivered");
+}
+
+/* jobs_decrypt_document - the DOCUMENT section into a memfd (RAM only) */
+static cs_result
+jobs_decrypt_document(struct cs_job *j, int *memfd, uint64_t *bytes)
+{
+	enum cs_section_kind kind;
+	char buf[65536];
+	size_t got;
+	cs_result r;
+	int fd;
+
+	*bytes = 0;
+	if ((r = cs_spool_next_section(j->rd, &kind)) != CS_OK)
+		return r;
+	if (kind != CS_SECTION_DOCUMENT)
+		return CS_ERR_FORMAT;
+	if ((fd = memfd_create("cloudspool-in", MFD_CLOEXEC)) < 0)
+		return CS_ERR_TEMP;
+	do {
+		r = cs_spool_section_read(j->rd, buf, sizeof(buf), &got);
+		if (r == CS_OK && got > 0)
+			r = cs_write_all(fd, buf, got);
+		*bytes += got;
+	} while (r == CS_OK && got > 0);
+	/* The rest must authenticate too: a spliced or truncated tail is
+	 * found here, before anything is delivered. */
+	if (r == CS_OK && (r = cs_spool_next_section(j->rd, &kind)) == CS_OK &&
+	    kind != CS_SECTION_END)
+		r = CS_ERR_FORMAT;
+	cs_wipe(buf, sizeof(buf));
+	if (r != CS_OK) {
+		close(fd);
+		return r;
+	}
+	*memfd = fd;
+	return CS_OK;
+}
+
+/* jobs_stage - phase STAGING: hand the result to the agent */
+static cs_result
+jobs_stage(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, int out_fd, struct agent_rep *rep)
+{
+	cs_result r;
+
+	js->phase = CS_PHASE_STAGING;
+	if ((r = jobstate_save(d->sp.dir[dir], id, js)) != CS_OK) {
+		snprintf(rep->detail, sizeof(rep->detail), "saving state: %s",
+		    cs_strerror(r));
+		return CS_ERR_TEMP;
+	}
+	r = jobs_agent(d, AGENT_STAGE, id, js, NULL, out_fd, rep);
+	if (r != CS_OK) {
+		struct agent_rep ignored;
+
+		(void)jobs_agent(d, AGENT_ABORT, id, js, NULL, -1, &ignored);
+		return r;
+	}
+	js->phase = CS_PHASE_COMMITTING;
+	if ((r = jobstate_save(d->sp.dir[dir], id, js)) != CS_OK) {
+		snprintf(rep->detail, sizeof(rep->detail), "saving state: %s",
+		    cs_strerror(r));
+		return CS_ERR_TEMP;
+	}
+	return CS_OK;
+}
+
+/* jobs_deliver - decrypt, filter in the worker, stage, commit */
+static void
+jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js)
+{
+	char why[512], name[CS_NAME_MAX + 1];
+	struct agent_rep rep;
+	struct cs_job j;
+	uint64_t bytes;
+	int in_fd = -1, out_fd = -1;
+	cs_result r;
+
+	if ((r = job_open(d, d->sp.dir[dir], id, &j, why, sizeof(why))) !=
+	    CS_OK) {
+		job_close(&j);
+		jobs_quarantine(d, dir, id, why);
+		return;
+	}
+	daemon_audit_job(d, "decrypted", id, json_pack("{s:s}", "why",
+	    "processing and delivery"));
+	r = jobs_decrypt_document(&j, &in_fd, &bytes);
+	cs_sanitize_name(j.meta.name, name, sizeof(name), "document");
+	job_close(&j);
+	if (r != CS_OK) {
+		snprintf(why, sizeof(why), "sealed document: %s", cs_strerror(r));
+		jobs_quarantine(d, dir, id, why);
+		return;
+	}
+	r = worker_run(d, in_fd, &out_fd, why, sizeof(why));
+	close(in_fd);
+	if (r != CS_OK) {
+		jobs_defer(d, dir, id, js, why);
+		return;
+	}
+	daemon_audit_job(d, "processed", id, json_pack("{s:s, s:I, s:I}",
+	    "filter", "pass-through", "bytes_in", (json_int_t)bytes,
+	    "bytes_out", (json_int_t)lseek(out_fd, 0, SEEK_END)));
+	(void)lseek(out_fd, 0, SEEK_SET);
+	r = jobs_stage(d, dir, id, js, out_fd, &rep);
+	close(out_fd);
+	if (r != CS_OK) {
+		if (rep.permanent)
+			(void)jobs_shred(d, dir, id, rep.detail);
+		else
+			jobs_defer(d, dir, id, js, rep.detail);
+		return;
+	}
+	jobs_commit(d, dir, id, js, name);
+}
+
+/* jobs_recover_record - rebuild a record lost in a crash from the job */
+static cs_result
+jobs_recover_record(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, struct cs_jobstate *js)
+{
+	char why[256];
+	struct cs_job j;
+	cs_result r;
+
+	r = job_open(d, d->sp.dir[dir], id, &j, why, sizeof(why));
+	if (r == CS_OK) {
+		memset(js, 0, sizeof(*js));
+		js->deadline = (j.meta.submitted > d->now ? d->now :
+		    j.meta.submitted) + (int64_t)(d->cfg.authorization_hold +
+		    d->cfg.delivery_window);
+		js->next_try = d->now;
+		js->uid = j.meta.uid;
+		snprintf(js->action, sizeof(js->action), "%s", j.meta.action);
+		r = jobstate_save(d->sp.dir[dir], id, js);
+	}
+	job_close(&j);
+	if (r != CS_OK)
+		jobs_quarantine(d, dir, id, why);
+	return r;
+}
+
+/* jobs_name - the job's file name from its sealed metadata, for a commit
+ * resumed after a crash */
+static const char *
+jobs_name(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    char *name, size_t cap)
+{
+	char why[256];
+	struct cs_job j;
+
+	snprintf(name, cap, "document");
+	if (job_open(d, d->sp.dir[dir], id, &j, why, sizeof(why)) == CS_OK) {
+		daemon_audit_job(d, "decrypted", id, json_pack("{s:s}", "why",
+		    "file name, to resume an interrupted delivery"));
+		cs_sanitize_name(j.meta.name, name, cap, "document");
+	}
+	job_close(&j);
+	return name;
+}
+
+/* jobs_run_one - what is due for one job */
+static void
+jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
+{
+	char name[CS_NAME_MAX + 1];
+	struct cs_jobstate js;
+	struct agent_rep rep;
+	cs_result r;
+
+	r = jobstate_load(d->sp.dir[dir], id, &js);
+	if (r != CS_OK && jobs_recover_record(d, dir, id, &js) != CS_OK)
+		return;
+	if (js.phase == CS_PHASE_COMMITTING) {
+		jobs_commit(d, dir, id, &js, jobs_name(d, dir, id, name,
+		    sizeof(name)));
+		return;
+	}
+	if (js.phase == CS_PHASE_STAGING) {
+		(void)jobs_agent(d, AGENT_ABORT, id, &js, NULL, -1, &rep);
+		js.phase = CS_PHASE_NONE;
+	}
+	if (d->now >= js.deadline) {
+		(void)jobs_shred(d, dir, id, EXPIRED_REASON);
+		return;
+	}
+	if (d->now < js.next_try)
+		return;
+	jobs_deliver(d, dir, id, &js);
+}
+
+/* jobs_run_dir - every job of one state folder; drop orphan records */
+static void
+jobs_run_dir(struct cs_daemon *d, enum cs_spool_dir dir)
+{
+	char **names, job[CS_JOB_ID_MAX + 8];
+	struct stat st;
+	size_t n, i, len;
+
+	if (dir_list(d->sp.dir[dir], &names, &n) != CS_OK) {
+		cs_log(LOG_ERR, "cannot list %s/", cs_spool_dir_name(dir));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (jobstate_is_record(names[i])) {
+			len = strlen(names[i]) - 6;
+			snprintf(job, sizeof(job), "%.*s", (int)len, names[i]);
+			if (len < sizeof(job) && fstatat(d->sp.dir[dir], job, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+				(void)jobstate_remove(d->sp.dir[dir], job);
+		} else if (cs_job_id_valid(names[i]))
+			jobs_run_one(d, dir, names[i]);
+		else if (names[i][0] != '.')
+			jobs_quarantine(d, dir, names[i], "not a job file name");
+	}
+	dir_list_free(names, n);
+}
+
+/* jobs_run_all - active/ then deferred/ */
+void
+jobs_run_all(struct cs_daemon *d)
+{
+	jobs_run_dir(d, CS_DIR_ACTIVE);
+	jobs_run_dir(d, CS_DIR_DEFERRED);
+	jobs_run_dir(d, CS_DIR_HOLD);
+}
+
+/* corrupt_expire - quarantined files live no longer than any job */
+void
+corrupt_expire(struct cs_daemon *d)
+{
+	int dfd = d->sp.dir[CS_DIR_CORRUPT];
+	int64_t lifetime = (int64_t)(d->cfg.authorization_hold +
+	    d->cfg.delivery_window);
+	struct stat st;
+	char **names;
+	size_t n, i;
+
+	if (dir_list(dfd, &names, &n) != CS_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    d->now - (int64_t)st.st_mtime < lifetime)
+			continue;
+		if (cs_shred(dfd, names[i]) == CS_OK)
+			daemon_audit_job(d, "shredded", NULL, json_pack(
+			    "{s:o, s:s, s:s}", "file", cs_audit_str(names[i],
+			    200), "state", "corrupt", "reason",
+			    "quarantined file past retention"));
+	}
+	dir_list_free(names, n);
+}

@@ -1,0 +1,105 @@
+/*
+ * jobstate.c - a job's scheduling record beside it in its state folder.
+ *
+ * It holds only times, counts, the uid and the action: nothing of the
+ * document and nothing the user typed, so it may be plain JSON.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "daemon.h"
+#include "safefile.h"
+
+#define STATE_SUFFIX ".state"
+
+/* state_name - "<id>.state" */
+static int
+state_name(const char *id, char *buf, size_t cap)
+{
+	return (size_t)snprintf(buf, cap, "%s" STATE_SUFFIX, id) < cap ? 0 : -1;
+}
+
+/* jobstate_is_record - names ending in .state are records */
+int
+jobstate_is_record(const char *name)
+{
+	size_t n = strlen(name), s = sizeof(STATE_SUFFIX) - 1;
+
+	return n > s && strcmp(name + n - s, STATE_SUFFIX) == 0;
+}
+
+/* jobstate_load - parse a record strictly */
+cs_result
+jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
+{
+	char name[96], buf[1024];
+	json_t *o;
+	const char *action;
+	json_int_t dl, nt, at, uid, ph;
+	size_t len;
+	cs_result r;
+
+	memset(js, 0, sizeof(*js));
+	if (state_name(id, name, sizeof(name)) < 0)
+		return CS_ERR_INVAL;
+	if ((r = cs_read_small_file(dirfd, name, buf, sizeof(buf), &len)) != CS_OK)
+		return r;
+	o = json_loadb(buf, len, 0, NULL);
+	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I}", "deadline", &dl,
+	    "next_try", &nt, "attempts", &at, "uid", &uid, "action", &action,
+	    "phase", &ph) != 0 || at < 0 || at > UINT32_MAX || uid < 0 ||
+	    uid > UINT32_MAX || ph < CS_PHASE_NONE || ph > CS_PHASE_COMMITTING ||
+	    strlen(action) >= sizeof(js->action)) {
+		json_decref(o);
+		return CS_ERR_FORMAT;
+	}
+	js->deadline = dl;
+	js->next_try = nt;
+	js->attempts = (uint32_t)at;
+	js->uid = (uint32_t)uid;
+	memcpy(js->action, action, strlen(action) + 1);
+	js->phase = (enum cs_phase)ph;
+	json_decref(o);
+	return CS_OK;
+}
+
+/* jobstate_save - write a record atomically */
+cs_result
+jobstate_save(int dirfd, const char *id, const struct cs_jobstate *js)
+{
+	char name[96], buf[1024];
+	json_t *o;
+	size_t len;
+
+	if (state_name(id, name, sizeof(name)) < 0)
+		return CS_ERR_INVAL;
+	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I}",
+	    "deadline", (json_int_t)js->deadline,
+	    "next_try", (json_int_t)js->next_try,
+	    "attempts", (json_int_t)js->attempts,
+	    "uid", (json_int_t)js->uid, "action", js->action,
+	    "phase", (json_int_t)js->phase);
+	if (o == NULL)
+		return CS_ERR_INVAL;
+	len = json_dumpb(o, buf, sizeof(buf), JSON_COMPACT);
+	json_decref(o);
+	if (len == 0 || len >= sizeof(buf))
+		return CS_ERR_TOOBIG;
+	return cs_write_file_atomic(dirfd, name, buf, len, 0600);
+}
+
+/* jobstate_remove - unlink a record; absent is fine */
+cs_result
+jobstate_remove(int dirfd, const char *id)
+{
+	char name[96];
+
+	if (state_name(id, name, sizeof(name)) < 0)
+		return CS_ERR_INVAL;
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return cs_errno_result(errno);
+	return cs_fsync_dir(dirfd);
+}
