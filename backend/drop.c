@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sysexits.h>
@@ -430,11 +431,18 @@ main(int argc, char **argv)
 	    CS_OK)
 		drop_fail(EX_TEMPFAIL, "spool incoming/: %s", cs_strerror(r));
 	r = drop_seal(fd, &sp, &cfg, &m, &why);
+	if (r == CS_OK && renameat2(sp.dir[CS_DIR_INCOMING], tmp,
+	    sp.dir[CS_DIR_INCOMING], m.job_id, RENAME_NOREPLACE) < 0)
+		r = cs_errno_result(errno);
+	/* We may not open incoming/ to fsync it; syncfs makes the rename
+	 * durable before we tell the caller the job is safe. */
+	if (r == CS_OK && syncfs(fd) < 0) {
+		r = cs_errno_result(errno);
+		/* We are about to say "nothing was submitted": make it true. */
+		(void)unlinkat(sp.dir[CS_DIR_INCOMING], m.job_id, 0);
+	}
 	if (close(fd) < 0 && r == CS_OK)
 		r = CS_ERR_IO;
-	if (r == CS_OK)
-		r = cs_move(sp.dir[CS_DIR_INCOMING], tmp,
-		    sp.dir[CS_DIR_INCOMING], m.job_id);
 	if (r != CS_OK) {
 		(void)unlinkat(sp.dir[CS_DIR_INCOMING], tmp, 0);
 		if (r == CS_ERR_TOOBIG)

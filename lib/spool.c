@@ -103,14 +103,15 @@ fail:
 /* spool_open_some - open ROOT and the folders selected by mask */
 static cs_result
 spool_open_some(struct cs_spool *s, const char *path, unsigned mask,
-    char *err, size_t errlen)
+    int dirflags, char *err, size_t errlen)
 {
 	int i;
 
 	s->root = -1;
 	for (i = 0; i < CS_DIR__COUNT; i++)
 		s->dir[i] = -1;
-	if ((s->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	/* ROOT is 0710: search, never list, even for the daemon's peers. */
+	if ((s->root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "spool %s: %s", path, strerror(errno));
 		return cs_errno_result(errno);
 	}
@@ -118,7 +119,7 @@ spool_open_some(struct cs_spool *s, const char *path, unsigned mask,
 		if (!(mask & (1u << i)))
 			continue;
 		s->dir[i] = openat(s->root, cs_spool_layout[i].name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		    dirflags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (s->dir[i] < 0) {
 			snprintf(err, errlen, "spool %s/%s: %s", path,
 			    cs_spool_layout[i].name, strerror(errno));
@@ -133,7 +134,8 @@ spool_open_some(struct cs_spool *s, const char *path, unsigned mask,
 cs_result
 cs_spool_open(struct cs_spool *s, const char *path, char *err, size_t errlen)
 {
-	return spool_open_some(s, path, (1u << CS_DIR__COUNT) - 1, err, errlen);
+	return spool_open_some(s, path, (1u << CS_DIR__COUNT) - 1, O_RDONLY,
+	    err, errlen);
 }
 
 /* cs_spool_open_drop - only what the drop helper may touch */
@@ -141,8 +143,10 @@ cs_result
 cs_spool_open_drop(struct cs_spool *s, const char *path, char *err,
     size_t errlen)
 {
+	/* incoming/ is 1730: the helper may create in it but not read it, so
+	 * its fds are O_PATH (lookups and renames only, no fsync). */
 	return spool_open_some(s, path, (1u << CS_DIR_INCOMING) |
-	    (1u << CS_DIR_PUBLIC) | (1u << CS_DIR_STATUS), err, errlen);
+	    (1u << CS_DIR_PUBLIC) | (1u << CS_DIR_STATUS), O_PATH, err, errlen);
 }
 
 /* cs_spool_close - close every open fd */

@@ -49,8 +49,8 @@ cs_result cs_spool_init(const char *path, gid_t drop_gid, char *err,
 cs_result cs_spool_open(struct cs_spool *s, const char *path, char *err,
     size_t errlen);
 
-/* cs_spool_open_drop - open ROOT, incoming/, public/ and status/ only (the
- * drop helper: it may not list or read anything else) */
+/* cs_spool_open_drop - open ROOT, incoming/, public/ and status/ only, as
+ * O_PATH fds (the drop helper: it may not list or read anything else) */
 cs_result cs_spool_open_drop(struct cs_spool *s, const char *path, char *err,
     size_t errlen);
 

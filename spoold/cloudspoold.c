@@ -94,7 +94,7 @@ daemon_parse_args(int argc, char **argv, struct daemon_args *a)
 
 /* daemon_become_user - fork the agent while root, then drop to the daemon
  * user; without root, run as we are and deliver as ourselves */
-static void
+static gid_t
 daemon_become_user(struct cs_daemon *d)
 {
 	uid_t uid;
@@ -107,11 +107,10 @@ daemon_become_user(struct cs_daemon *d)
 		cs_die(EX_CONFIG, "no such drop_group '%s'", d->cfg.drop_group);
 	if (agent_start(&d->cfg, &d->agent_fd, &pid) != CS_OK)
 		cs_die(EX_OSERR, "cannot start the delivery agent");
-	if (geteuid() != 0)
-		return;
-	if (cs_drop_privileges(uid, gid, drop_gid) != CS_OK)
+	if (geteuid() == 0 && cs_drop_privileges(uid, gid, drop_gid) != CS_OK)
 		cs_die(EX_OSERR, "cannot drop privileges to %s",
 		    d->cfg.daemon_user);
+	return drop_gid;
 }
 
 /* daemon_single_instance - hold ROOT/cloudspoold.pid locked for life */
@@ -189,6 +188,7 @@ main(int argc, char **argv)
 	struct daemon_args a;
 	struct cs_daemon d;
 	char err[512];
+	gid_t drop_gid;
 	int pidfd;
 
 	daemon_parse_args(argc, argv, &a);
@@ -203,7 +203,10 @@ main(int argc, char **argv)
 	daemon_signals();
 	if (!a.once && !a.foreground && daemon(0, 0) < 0)
 		cs_die(EX_OSERR, "daemon: %s", strerror(errno));
-	daemon_become_user(&d);
+	drop_gid = daemon_become_user(&d);
+	/* The folder modes are the boundary between users: repair, don't trust. */
+	if (cs_spool_init(d.cfg.spool_dir, drop_gid, err, sizeof(err)) != CS_OK)
+		cs_die(EX_CONFIG, "spool: %s (run `cloudspoolctl init`)", err);
 	if (cs_spool_open(&d.sp, d.cfg.spool_dir, err, sizeof(err)) != CS_OK)
 		cs_die(EX_CONFIG, "%s (run `cloudspoolctl init`)", err);
 	pidfd = daemon_single_instance(&d);

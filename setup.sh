@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# setup.sh - set up cloudspool on a Debian 12 machine: dependencies, build,
+# install, a demo, and the whole test run.
+#
+#   ./setup.sh deps      apt-get the build and test dependencies
+#   ./setup.sh build     autoreconf, configure and make in build/
+#   ./setup.sh install   system user and group, make install, config, spool
+#   ./setup.sh demo      deps + build + install, then one document from an
+#                        unprivileged user through the spool to its folder
+#   ./setup.sh test      deps + build + install, then tests/run-tests.sh
+#
+# The build is out of tree (build/), so that tests/run-tests.sh can make a
+# second, sanitizer build (build-asan/) from the same clean source tree:
+# automake refuses an out-of-tree build of a tree configured in place.
+# Every step is idempotent: running `demo` twice delivers a second copy.
+set -euo pipefail
+
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD_DIR=$SRC_DIR/build
+CONF=/etc/cloudspool/cloudspool.conf
+SCAN_ROOT=/srv/scans
+DEMO_USER=csdemo
+SBINDIR=/usr/sbin
+BINDIR=/usr/bin
+
+# Debian packages: build, unit tests, and what the end-to-end tests use
+# (faketime moves the clock, acl/e2fsprogs/procps/util-linux/passwd give the
+# harness getfacl, chattr, ps, runuser/setpriv, useradd; jq reads the audit).
+DEB_PACKAGES=(
+	build-essential autoconf automake libtool pkg-config
+	nettle-dev libinih-dev libjansson-dev libcmocka-dev libseccomp-dev
+	faketime libfaketime acl jq procps psmisc util-linux passwd e2fsprogs
+	coreutils findutils grep gawk
+)
+
+# heading - one visible line per step
+heading() {
+	printf '\n==> %s\n' "$*"
+}
+
+# die - a message and a failed exit
+die() {
+	printf 'setup.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+# require_root - install, demo and test change the system
+require_root() {
+	[ "$(id -u)" -eq 0 ] || die "'$1' must run as root (it creates users and installs into /usr)"
+}
+
+# print_usage - the subcommands
+print_usage() {
+	sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+# install_deps - apt-get update, then every package we need
+install_deps() {
+	heading "Dependencies (Debian packages)"
+	require_root deps
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update
+	apt-get install -y --no-install-recommends "${DEB_PACKAGES[@]}"
+}
+
+# clean_in_tree_configuration - an in-place ./configure blocks VPATH builds
+clean_in_tree_configuration() {
+	if [ -f "$SRC_DIR/config.status" ]; then
+		echo "note: the source tree was configured in place; running 'make distclean' there"
+		echo "      (builds live in build/ and build-asan/)"
+		make -C "$SRC_DIR" distclean >/dev/null 2>&1 || rm -f "$SRC_DIR/config.status"
+	fi
+}
+
+# build_all - autoreconf in the source tree, configure and make in build/
+build_all() {
+	heading "Build (in $BUILD_DIR)"
+	clean_in_tree_configuration
+	(cd "$SRC_DIR" && autoreconf -fi)
+	mkdir -p "$BUILD_DIR"
+	(
+		cd "$BUILD_DIR"
+		"$SRC_DIR/configure" --prefix=/usr --sysconfdir=/etc \
+			--localstatedir=/var
+		make -j2
+	)
+}
+
+# ensure_system_accounts - group cloudspool-drop, system user cloudspool in
+# it, shell nologin; systemd-sysusers with our sysusers.d file when present
+ensure_system_accounts() {
+	local sysusers_file=$SRC_DIR/doc/systemd/cloudspool-sysusers.conf
+	if command -v systemd-sysusers >/dev/null 2>&1 && [ -f "$sysusers_file" ]; then
+		echo "systemd-sysusers $sysusers_file"
+		systemd-sysusers "$sysusers_file"
+	fi
+	if ! getent group cloudspool-drop >/dev/null; then
+		groupadd --system cloudspool-drop
+	fi
+	if ! getent passwd cloudspool >/dev/null; then
+		useradd --system --user-group --no-create-home \
+			--home-dir /var/spool/cloudspool --shell /usr/sbin/nologin \
+			--comment "cloudspool spool daemon" cloudspool
+	fi
+	if ! id -nG cloudspool | tr ' ' '\n' | grep -qx cloudspool-drop; then
+		usermod -a -G cloudspool-drop cloudspool
+	fi
+	echo "user: $(id cloudspool)"
+}
+
+# write_config_if_absent - the demo config, never over an admin's file
+write_config_if_absent() {
+	install -d -m 0755 -o root -g root /etc/cloudspool
+	if [ -e "$CONF" ]; then
+		echo "$CONF exists: left as it is"
+	else
+		install -m 0644 -o root -g root "$SRC_DIR/doc/cloudspool.conf.example" "$CONF"
+		echo "wrote $CONF from doc/cloudspool.conf.example"
+	fi
+}
+
+# check_setgid_helper - make install's hook must have made it setgid
+check_setgid_helper() {
+	local got
+	got=$(stat -c '%G %a' "$SBINDIR/cloudspool-drop")
+	[ "$got" = "cloudspool-drop 2755" ] ||
+		die "$SBINDIR/cloudspool-drop is '$got', expected 'cloudspool-drop 2755'"
+	echo "$SBINDIR/cloudspool-drop: setgid cloudspool-drop"
+}
+
+# install_all - accounts first (make install's hook needs the group)
+install_all() {
+	heading "Install"
+	require_root install
+	[ -f "$BUILD_DIR/Makefile" ] || die "no build in $BUILD_DIR: run './setup.sh build' first"
+	ensure_system_accounts
+	make -C "$BUILD_DIR" install
+	check_setgid_helper
+	write_config_if_absent
+	install -d -m 0755 -o root -g root "$SCAN_ROOT"
+	"$SBINDIR/cloudspoolctl" -c "$CONF" check-config
+	"$SBINDIR/cloudspoolctl" -c "$CONF" init
+	if systemd_is_running; then
+		systemctl daemon-reload
+	fi
+}
+
+# systemd_is_running - PID 1 is systemd and systemctl can talk to it
+systemd_is_running() {
+	local state
+	[ "$(ps -o comm= -p 1 2>/dev/null)" = systemd ] || return 1
+	command -v systemctl >/dev/null 2>&1 || return 1
+	state=$(systemctl is-system-running 2>/dev/null || true)
+	case $state in
+	running | degraded | starting) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# ensure_demo_user - an ordinary user with no cloudspool group
+ensure_demo_user() {
+	if ! getent passwd "$DEMO_USER" >/dev/null; then
+		useradd --create-home --shell /bin/bash "$DEMO_USER"
+		echo "created user $DEMO_USER"
+	else
+		echo "user $DEMO_USER exists"
+	fi
+}
+
+# write_sample_pdf - a one-page PDF written by hand (no PDF tools needed):
+# objects, then an xref table with the byte offset of each object
+write_sample_pdf() {
+	local out=$1 text=$2 pdf="" stream
+	local -a objects offsets
+	local LC_ALL=C i
+
+	stream="BT /F1 18 Tf 72 720 Td ($text) Tj ET"
+	objects=(
+		"<< /Type /Catalog /Pages 2 0 R >>"
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
+		"<< /Length ${#stream} >>
+stream
+$stream
+endstream"
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+	)
+	pdf=$'%PDF-1.4\n'
+	for i in "${!objects[@]}"; do
+		offsets[i]=${#pdf}
+		pdf+="$((i + 1)) 0 obj"$'\n'"${objects[i]}"$'\n'"endobj"$'\n'
+	done
+	local xref=${#pdf}
+	pdf+="xref"$'\n'"0 $(( ${#objects[@]} + 1 ))"$'\n'"0000000000 65535 f "$'\n'
+	for i in "${!objects[@]}"; do
+		pdf+=$(printf '%010d 00000 n ' "${offsets[i]}")$'\n'
+	done
+	pdf+="trailer"$'\n'"<< /Size $(( ${#objects[@]} + 1 )) /Root 1 0 R >>"$'\n'
+	pdf+="startxref"$'\n'"$xref"$'\n'"%%EOF"$'\n'
+	printf '%s' "$pdf" >"$out"
+}
+
+# wait_for_public_key - the daemon's first pass publishes the first epoch
+wait_for_public_key() {
+	local spool i
+	spool=$(spool_directory)
+	for i in $(seq 1 100); do
+		[ -s "$spool/public/current" ] && return 0
+		sleep 0.1
+	done
+	die "no public key in $spool/public after 10 s: is cloudspoold running?"
+}
+
+# spool_directory - [spool] directory of the installed config
+spool_directory() {
+	local dir
+	dir=$(sed -n 's/^[[:space:]]*directory[[:space:]]*=[[:space:]]*//p' "$CONF" | tail -n 1)
+	printf '%s\n' "${dir:-/var/spool/cloudspool}"
+}
+
+# wait_for_delivery - poll the demo user's folder for the file count to grow
+wait_for_delivery() {
+	local folder=$1 before=$2 i
+	for i in $(seq 1 100); do
+		if [ "$(count_files "$folder")" -gt "$before" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# count_files - regular files in a folder (0 when it does not exist)
+count_files() {
+	find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l
+}
+
+# run_demo - one document from csdemo through the spool into its folder
+run_demo() {
+	require_root demo
+	install_deps
+	build_all
+	install_all
+
+	heading "Demo user and sample document"
+	ensure_demo_user
+	local home doc folder before job_ids newest
+	home=$(getent passwd "$DEMO_USER" | cut -d: -f6)
+	doc=$home/cloudspool-sample.pdf
+	write_sample_pdf "$doc" "Hello from cloudspool, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	chown "$DEMO_USER:" "$doc"
+	chmod 0600 "$doc"
+	echo "sample document: $doc ($(stat -c %s "$doc") bytes)"
+	folder=$SCAN_ROOT/$DEMO_USER
+	before=$(count_files "$folder")
+
+	if systemd_is_running; then
+		heading "Daemon (systemd unit cloudspoold.service)"
+		systemctl enable --now cloudspoold.service
+		wait_for_public_key
+		heading "Submit as $DEMO_USER"
+		job_ids=$(runuser -u "$DEMO_USER" -- "$BINDIR/cloudspool" -c "$CONF" submit -a demo "$doc")
+		echo "job: $job_ids"
+		wait_for_delivery "$folder" "$before" ||
+			die "the job was not delivered within 10 s (see: cloudspoolctl status)"
+	else
+		heading "Daemon (by hand: PID 1 is not systemd here, so cloudspoold --once)"
+		echo "PID 1 is '$(ps -o comm= -p 1)'; in production: systemctl enable --now cloudspoold"
+		echo "first pass: creates the spool's first key epoch"
+		"$SBINDIR/cloudspoold" -c "$CONF" --once
+		heading "Submit as $DEMO_USER"
+		job_ids=$(runuser -u "$DEMO_USER" -- "$BINDIR/cloudspool" -c "$CONF" submit -a demo "$doc")
+		echo "job: $job_ids"
+		heading "Daemon pass: pickup, process, deliver, shred"
+		"$SBINDIR/cloudspoold" -c "$CONF" --once
+		wait_for_delivery "$folder" "$before" ||
+			die "the job was not delivered by 'cloudspoold --once' (see: cloudspoolctl status)"
+	fi
+
+	heading "Delivered"
+	ls -l "$folder/"
+	newest=$(ls -t "$folder" | head -n 1)
+	echo "the document is now $folder/$newest (owned by $DEMO_USER)"
+
+	heading "Audit trail (cloudspoolctl audit show | tail)"
+	"$SBINDIR/cloudspoolctl" -c "$CONF" audit show | tail
+	heading "Audit verification"
+	"$SBINDIR/cloudspoolctl" -c "$CONF" audit verify
+}
+
+# run_tests - the whole set-up, then every test
+run_tests() {
+	require_root test
+	install_deps
+	build_all
+	install_all
+	heading "Tests (tests/run-tests.sh)"
+	"$SRC_DIR/tests/run-tests.sh"
+}
+
+main() {
+	case "${1:-}" in
+	deps) install_deps ;;
+	build) build_all ;;
+	install) install_all ;;
+	demo) run_demo ;;
+	test) run_tests ;;
+	-h | --help | help) print_usage ;;
+	"") print_usage ;;
+	*) print_usage >&2; die "unknown command '$1'" ;;
+	esac
+}
+
+main "$@"
