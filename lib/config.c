@@ -145,7 +145,8 @@ config_header(struct config_read *r, const char *s)
 	rest = config_skip(e + 1);
 	if (*rest != '\0' && *rest != ';' && *rest != '#') {
 		config_error(r, CS_ERR_CONFIG, r->line, "unexpected text after "
-		    "section header: '%s'", rest);
+		    "section header: '%.*s'", (int)strcspn(rest, "\r\n"),
+		    rest);
 		return;
 	}
 	s = config_skip(s + 1);

@@ -2,9 +2,11 @@
  * ctl.h - what cloudspoolctl's files share: one context that holds the
  * configuration, the open spool and the audit trail, so nothing is global.
  *
- * cloudspoolctl.c parses the command line, drops privileges and runs the
- * spool commands; ctl_audit.c writes cloudspoolctl's own audit lines and
- * runs "audit verify" and "audit show".
+ * cloudspoolctl.c parses the command line, drops privileges, runs
+ * check-config and init and dispatches the rest; ctl_spool.c has the
+ * commands that look into the spool (status, jobs, keys, shred);
+ * ctl_audit.c writes cloudspoolctl's own audit lines and runs "audit
+ * verify" and "audit show". A command returns its exit status.
  */
 #ifndef CS_CTL_H
 #define CS_CTL_H
@@ -51,5 +53,23 @@ int ctl_audit_show(struct ctl *c, int argc, char **argv);
 
 /* ctl_exit_code - the sysexits.h status for a result */
 int ctl_exit_code(cs_result r);
+
+/* ctl_usage - print the usage line; EX_USAGE */
+int ctl_usage(void);
+
+/* ctl_spool_status - "status" */
+int ctl_spool_status(struct ctl *c, int argc, char **argv);
+
+/* ctl_spool_jobs - "jobs [--all]" */
+int ctl_spool_jobs(struct ctl *c, int argc, char **argv);
+
+/* ctl_spool_keys_list - "keys list" */
+int ctl_spool_keys_list(struct ctl *c, int argc, char **argv);
+
+/* ctl_spool_keys_rotate - "keys rotate" */
+int ctl_spool_keys_rotate(struct ctl *c, int argc, char **argv);
+
+/* ctl_spool_shred - "shred JOB" */
+int ctl_spool_shred(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# tests/run-tests.sh - run every cloudspool test and count the results.
+#
+#   1. unit tests (cmocka) of the main build in build/ (`make check` builds
+#      them; each tests/unit/test_* runs with CMOCKA_MESSAGE_OUTPUT=TAP);
+#   2. the same unit tests from a second build in build-asan/ with
+#      -fsanitize=address,undefined, leak detection on and every sanitizer
+#      report fatal;
+#   3. every end-to-end script tests/e2e/t-*.sh, against the installed
+#      programs (./setup.sh install), as root, with real users.
+#
+# Every part prints TAP. The runner counts "ok" and "not ok" lines across
+# all of them; a program that exits non-zero without a "not ok" line, or
+# prints no result at all, or runs fewer tests than it planned, counts as one
+# more failure. Failing lines are printed again at the end, and the last line
+# is exactly "N passed, N failed"; the exit status is non-zero on any
+# failure. Logs go to build/test-logs/ (not /tmp: the end-to-end tests
+# search /tmp for plaintext).
+#
+# Environment: CS_BUILD_DIR (default build/), CS_ASAN_DIR (default
+# build-asan/), CS_E2E_FILTER (a glob: run only matching e2e scripts),
+# CS_SKIP_ASAN=1 and CS_SKIP_UNIT=1 to leave parts out while developing.
+set -uo pipefail
+
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${CS_BUILD_DIR:-$SRC_DIR/build}
+ASAN_DIR=${CS_ASAN_DIR:-$SRC_DIR/build-asan}
+LOG_DIR=$BUILD_DIR/test-logs
+E2E_FILTER=${CS_E2E_FILTER:-t-*.sh}
+UNIT_TIMEOUT=300
+E2E_TIMEOUT=900
+ASAN_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
+ASAN_LDFLAGS="-fsanitize=address,undefined"
+
+PASSED=0
+FAILED=0
+FAILURES=()
+
+# section - a visible heading (a TAP comment, so no counter reads it)
+section() {
+	printf '\n# === %s ===\n' "$*"
+}
+
+# count_failure - one failure the runner itself found
+count_failure() {
+	FAILED=$((FAILED + 1))
+	FAILURES+=("not ok - $*")
+	printf 'not ok - %s\n' "$*"
+}
+
+# count_pass - one step the runner itself checked
+count_pass() {
+	PASSED=$((PASSED + 1))
+	printf 'ok - %s\n' "$*"
+}
+
+# record_tap_results - count one program's TAP output in log; label names
+# it in the failure list; status is its exit status
+record_tap_results() {
+	local log=$1 label=$2 status=$3
+	local oks nots planned line
+	oks=$(grep -cE '^ok([[:space:]]|$)' "$log")
+	nots=$(grep -cE '^not ok([[:space:]]|$)' "$log")
+	planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+	PASSED=$((PASSED + oks))
+	FAILED=$((FAILED + nots))
+	while IFS= read -r line; do
+		FAILURES+=("$label: $line")
+	done < <(grep -E '^not ok([[:space:]]|$)' "$log")
+	if [ "$oks" -eq 0 ] && [ "$nots" -eq 0 ]; then
+		count_failure "$label printed no test result (exit status $status)"
+	elif [ "$status" -ne 0 ] && [ "$nots" -eq 0 ]; then
+		count_failure "$label exited with status $status but reported no failure"
+	elif [ "$planned" -gt $((oks + nots)) ]; then
+		count_failure "$label planned $planned tests but ran $((oks + nots))"
+	fi
+}
+
+# run_logged - run a command with a timeout, its output both to the
+# terminal and to log; returns the command's exit status
+run_logged() {
+	local log=$1 limit=$2
+	shift 2
+	timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1 </dev/null
+	local status=$?
+	cat "$log"
+	[ "$status" -eq 124 ] && printf '# timed out after %ss\n' "$limit" | tee -a "$log"
+	return "$status"
+}
+
+# run_unit_binaries - every tests/unit/test_* of a build dir, TAP counted;
+# extra arguments are VAR=value settings for the environment
+run_unit_binaries() {
+	local build=$1 tag=$2 test name status found=0
+	shift 2
+	for test in "$build"/tests/unit/test_*; do
+		[ -f "$test" ] && [ -x "$test" ] || continue
+		found=1
+		name=$(basename "$test")
+		printf '# --- %s (%s)\n' "$name" "$tag"
+		run_logged "$LOG_DIR/unit-$tag-$name.log" "$UNIT_TIMEOUT" \
+			env CMOCKA_MESSAGE_OUTPUT=TAP CS_TEST_DATA="$SRC_DIR/tests/data" "$@" "$test"
+		status=$?
+		record_tap_results "$LOG_DIR/unit-$tag-$name.log" "$tag/$name" "$status"
+	done
+	[ "$found" -eq 1 ] || count_failure "$tag: no unit test programs in $build/tests/unit"
+}
+
+# run_main_unit_tests - make check in build/, then run each unit test
+run_main_unit_tests() {
+	section "unit tests (main build: $BUILD_DIR)"
+	if [ ! -f "$BUILD_DIR/Makefile" ]; then
+		count_failure "main build: no $BUILD_DIR/Makefile (run ./setup.sh build)"
+		return
+	fi
+	if run_logged "$LOG_DIR/make-check.log" 1200 make -C "$BUILD_DIR" -j2 check >/dev/null; then
+		count_pass "main build: make check"
+	else
+		tail -n 40 "$LOG_DIR/make-check.log"
+		count_failure "main build: make check failed (log: $LOG_DIR/make-check.log)"
+		return
+	fi
+	run_unit_binaries "$BUILD_DIR" unit
+}
+
+# configure_asan_build - configure build-asan/ once (out of tree)
+configure_asan_build() {
+	[ -f "$ASAN_DIR/Makefile" ] && return 0
+	if [ -f "$SRC_DIR/config.status" ]; then
+		echo "# the source tree is configured in place; an out-of-tree build needs 'make distclean' there"
+		return 1
+	fi
+	[ -x "$SRC_DIR/configure" ] || (cd "$SRC_DIR" && autoreconf -fi) || return 1
+	mkdir -p "$ASAN_DIR"
+	# --disable-werror: -O1 with sanitizers warns differently; the main
+	# build is the one that holds the tree to -Werror.
+	(cd "$ASAN_DIR" && "$SRC_DIR/configure" --disable-werror \
+		CFLAGS="$ASAN_CFLAGS" LDFLAGS="$ASAN_LDFLAGS")
+}
+
+# run_asan_unit_tests - the sanitizer build and its unit tests
+run_asan_unit_tests() {
+	section "unit tests (AddressSanitizer + UBSan build: $ASAN_DIR)"
+	if ! configure_asan_build >"$LOG_DIR/asan-configure.log" 2>&1 </dev/null; then
+		tail -n 40 "$LOG_DIR/asan-configure.log"
+		count_failure "asan build: configure failed (log: $LOG_DIR/asan-configure.log)"
+		return
+	fi
+	if run_logged "$LOG_DIR/asan-make.log" 1200 make -C "$ASAN_DIR" -j2 check >/dev/null; then
+		count_pass "asan build: make check (programs and unit tests)"
+	else
+		tail -n 40 "$LOG_DIR/asan-make.log"
+		count_failure "asan build: make failed (log: $LOG_DIR/asan-make.log)"
+		return
+	fi
+	run_unit_binaries "$ASAN_DIR" asan \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+}
+
+# run_e2e_tests - every tests/e2e/t-*.sh, one after another (they share
+# the test user names)
+run_e2e_tests() {
+	local script name status found=0
+	section "end-to-end tests (installed programs)"
+	if [ "$(id -u)" -ne 0 ]; then
+		count_failure "e2e: must run as root (they create users)"
+		return
+	fi
+	for script in "$SRC_DIR"/tests/e2e/$E2E_FILTER; do
+		[ -f "$script" ] || continue
+		found=1
+		name=$(basename "$script" .sh)
+		printf '# --- %s\n' "$name"
+		local started=$SECONDS
+		run_logged "$LOG_DIR/e2e-$name.log" "$E2E_TIMEOUT" bash "$script"
+		status=$?
+		printf '# %s: %ss\n' "$name" "$((SECONDS - started))"
+		record_tap_results "$LOG_DIR/e2e-$name.log" "e2e/$name" "$status"
+	done
+	[ "$found" -eq 1 ] || count_failure "e2e: no scripts match tests/e2e/$E2E_FILTER"
+}
+
+# print_summary - failures again, then the closing line
+print_summary() {
+	local line
+	section "summary"
+	if [ "${#FAILURES[@]}" -gt 0 ]; then
+		echo "# failed:"
+		for line in "${FAILURES[@]}"; do
+			printf '#   %s\n' "$line"
+		done
+	fi
+	echo "# logs: $LOG_DIR"
+	echo "$PASSED passed, $FAILED failed"
+}
+
+main() {
+	mkdir -p "$LOG_DIR"
+	cd "$SRC_DIR" || exit 1
+	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_main_unit_tests
+	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_asan_unit_tests
+	run_e2e_tests
+	print_summary
+	[ "$FAILED" -eq 0 ]
+}
+
+main "$@"
