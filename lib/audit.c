@@ -8,12 +8,21 @@
  * symlink: whoever can read it can rewrite the whole trail undetected.
  *
  * Each append runs under an exclusive flock on audit.log, so the daemon and
- * cloudspoolctl can write at once: read head (line count and last mac), build
- * the next line, write it with one write loop, fdatasync, then replace head
- * (head.tmp, fsync, rename, fsync the folder). Appends trust only a head whose
- * own hmac verifies; anything else means "start from nothing", which leaves a
- * break in the chain for cs_audit_verify() to report rather than letting a
- * forged head silently become the new truth.
+ * cloudspoolctl can write at once: read head (line count, their bytes, last
+ * mac), build the next line, write it with one write loop, fdatasync, then
+ * replace head (head.tmp, fsync, rename, fsync the folder). Appends trust
+ * only a head whose own hmac verifies; anything else means "start from
+ * nothing", which leaves a break in the chain for cs_audit_verify() to report
+ * rather than letting a forged head silently become the new truth.
+ *
+ * A kill -9 can land between the sync and the rename, leaving lines past
+ * head, or inside the write, leaving a last line with no '\n'. So an append
+ * first looks past head's byte count (cs_audit_resume): it cuts off a line
+ * with no '\n', and chains on from the last line past head whose mac checks
+ * out, so no seq repeats. A line there that does not check out was not made
+ * with the key; it stays for verify to report and the chain goes on from
+ * head. The very first append writes a head for the empty log before its
+ * line, so even a crash inside it leaves a head to go on from.
  *
  * User strings: jansson refuses invalid UTF-8 outright (json_string()
  * returns NULL), which would lose the whole event, and a valid string can
@@ -46,7 +55,7 @@
 #define AUDIT_DIR "audit"
 #define AUDIT_KEYS_DIR "keys"
 #define AUDIT_HEAD_TMP "head.tmp"
-#define AUDIT_HEAD_MAX 256	/* a real head line is under 170 bytes */
+#define AUDIT_HEAD_MAX 256	/* a real head line is under 200 bytes */
 #define AUDIT_MAC_TAG ",\"mac\":\""
 #define AUDIT_JSON_FLAGS \
     (JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_ENSURE_ASCII)
@@ -378,18 +387,17 @@ audit_write_all(int fd, const void *buf, size_t n)
 	return CS_OK;
 }
 
-/* audit_head_write - replace head so it covers seq lines ending in mac */
+/* audit_head_write - replace head so it covers the log up to p */
 static cs_result
-audit_head_write(const struct cs_audit *a, uint64_t seq,
-    const char mac[CS_AUDIT_MAC_HEX + 1])
+audit_head_write(const struct cs_audit *a, const struct cs_audit_pos *p)
 {
 	char buf[AUDIT_HEAD_MAX], hmac[CS_AUDIT_MAC_HEX + 1];
 	cs_result r = CS_ERR_IO;
 	int fd, n;
 
-	cs_audit_head_hmac(a, seq, mac, hmac);
-	n = snprintf(buf, sizeof(buf), "seq %ju mac %s hmac %s\n",
-	    (uintmax_t)seq, mac, hmac);
+	cs_audit_head_hmac(a, p, hmac);
+	n = snprintf(buf, sizeof(buf), "seq %ju off %ju mac %s hmac %s\n",
+	    (uintmax_t)p->seq, (uintmax_t)p->off, p->mac, hmac);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return CS_ERR_INVAL;
 	/* we hold the log lock, so a head.tmp here is a crash's leftover */
@@ -461,10 +469,10 @@ audit_dump(uint64_t seq, const char *event, json_t *fields, char **text)
 	return *text == NULL ? CS_ERR_NOMEM : CS_OK;
 }
 
-/* audit_line - the full line for head h: JSON, its mac, '\n'; *mac gets the
- * new mac for the next head */
+/* audit_line - the full line extending the chain at from: JSON, its mac,
+ * '\n'; *mac gets the new mac for the next head */
 static cs_result
-audit_line(const struct cs_audit *a, const struct cs_audit_head *h,
+audit_line(const struct cs_audit *a, const struct cs_audit_pos *from,
     const char *event, json_t *fields, char **line, size_t *len,
     char mac[CS_AUDIT_MAC_HEX + 1])
 {
@@ -473,9 +481,9 @@ audit_line(const struct cs_audit *a, const struct cs_audit_head *h,
 	size_t n;
 	cs_result r;
 
-	if (h->seq >= (uint64_t)INT64_MAX)	/* json_int_t is long long */
+	if (from->seq >= (uint64_t)INT64_MAX)	/* json_int_t is long long */
 		return CS_ERR_TOOBIG;
-	if ((r = audit_dump(h->seq + 1, event, fields, &text)) != CS_OK)
+	if ((r = audit_dump(from->seq + 1, event, fields, &text)) != CS_OK)
 		return r;
 	n = strlen(text);
 	/* drop the closing '}': the mac member goes in front of it */
@@ -484,7 +492,7 @@ audit_line(const struct cs_audit *a, const struct cs_audit_head *h,
 		return CS_ERR_FORMAT;
 	}
 	n--;
-	if ((r = cs_audit_line_mac(a, h->mac, text, n, mac)) != CS_OK) {
+	if ((r = cs_audit_line_mac(a, from->mac, text, n, mac)) != CS_OK) {
 		free(text);
 		return r;
 	}
@@ -502,36 +510,72 @@ audit_line(const struct cs_audit *a, const struct cs_audit_head *h,
 	return CS_OK;
 }
 
+/* audit_prepare - read head and find where the next line goes (see the
+ * top of this file), cutting off a last line with no '\n' */
+static cs_result
+audit_prepare(struct cs_audit *a, int fd, struct cs_audit_resume *res)
+{
+	struct cs_audit_head h;
+	struct stat st;
+	cs_result r;
+
+	if ((r = cs_audit_head_read(a, &h)) != CS_OK)
+		return r;
+	if (fstat(fd, &st) != 0)
+		return CS_ERR_IO;
+	if (h.state == CS_AUDIT_HEAD_ABSENT && st.st_size == 0) {
+		if ((r = audit_head_write(a, &h.at)) != CS_OK)
+			return r;
+		h.state = CS_AUDIT_HEAD_OK;
+	}
+	r = cs_audit_resume(a, fd, &h, (uint64_t)st.st_size, res);
+	if (r != CS_OK)
+		return r;
+	if (a->use_syslog && res->bad_line != 0)
+		syslog(LOG_DAEMON | LOG_WARNING, "audit: line %ju past head "
+		    "does not verify; left for audit verify to report",
+		    (uintmax_t)res->bad_line);
+	else if (a->use_syslog && res->from.seq > h.at.seq)
+		syslog(LOG_DAEMON | LOG_NOTICE, "audit: head was %ju line(s) "
+		    "behind (crash); chain goes on past them",
+		    (uintmax_t)(res->from.seq - h.at.seq));
+	if (res->keep == (uint64_t)st.st_size)
+		return CS_OK;
+	if (a->use_syslog)
+		syslog(LOG_DAEMON | LOG_NOTICE, "audit: cutting a last line "
+		    "with no newline (crash mid-write), %ju bytes",
+		    (uintmax_t)st.st_size - res->keep);
+	return ftruncate(fd, (off_t)res->keep) == 0 ? CS_OK : CS_ERR_IO;
+}
+
 /* audit_append - the locked part of cs_audit_log */
 static cs_result
 audit_append(struct cs_audit *a, int fd, const char *event, json_t *fields)
 {
 	char mac[CS_AUDIT_MAC_HEX + 1];
-	struct cs_audit_head h;
-	struct stat st;
+	struct cs_audit_resume res;
+	struct cs_audit_pos next;
 	char *line;
 	size_t len;
 	cs_result r;
 
-	if ((r = cs_audit_head_read(a, &h)) != CS_OK)
+	if ((r = audit_prepare(a, fd, &res)) != CS_OK)
 		return r;
-	/* not OK means absent or forged: start over at seq 1, zero mac, so a
-	 * log with lines gets a visible break instead of a trusted forgery */
-	if ((r = audit_line(a, &h, event, fields, &line, &len, mac)) != CS_OK)
+	r = audit_line(a, &res.from, event, fields, &line, &len, mac);
+	if (r != CS_OK)
 		return r;
-	if (fstat(fd, &st) != 0) {
-		free(line);
-		return CS_ERR_IO;
-	}
 	if ((r = audit_write_all(fd, line, len)) != CS_OK) {
 		/* no half line for the next append to glue onto */
-		if (ftruncate(fd, st.st_size) != 0)
+		if (ftruncate(fd, (off_t)res.keep) != 0)
 			syslog(LOG_DAEMON | LOG_ERR, "audit: half-written "
 			    "line left in %s: %m", CS_AUDIT_LOG);
 	} else if (fdatasync(fd) != 0) {
 		r = CS_ERR_IO;
 	} else {
-		r = audit_head_write(a, h.seq + 1, mac);
+		next.seq = res.from.seq + 1;
+		next.off = res.keep + len;	/* O_APPEND: it went at keep */
+		memcpy(next.mac, mac, sizeof(next.mac));
+		r = audit_head_write(a, &next);
 	}
 	if (r == CS_OK && a->use_syslog && len - 1 <= INT_MAX)
 		syslog(LOG_DAEMON | LOG_INFO, "%.*s", (int)(len - 1), line);
@@ -554,8 +598,9 @@ cs_audit_log(struct cs_audit *a, const char *event, json_t *fields)
 		json_decref(fields);
 		return CS_ERR_INVAL;
 	}
-	/* O_NONBLOCK: opening a planted FIFO must fail, not hang */
-	fd = openat(a->audit_dirfd, CS_AUDIT_LOG, O_WRONLY | O_APPEND |
+	/* O_NONBLOCK: opening a planted FIFO must fail, not hang; O_RDWR:
+	 * an append reads what lies past head first */
+	fd = openat(a->audit_dirfd, CS_AUDIT_LOG, O_RDWR | O_APPEND |
 	    O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		r = audit_errno(errno);

@@ -6,7 +6,12 @@
  * previous line's mac (64 hex digits; 64 zeros for the first line), a
  * newline, and the exact bytes of the line up to (not including) the
  * ',"mac":' that closes it, followed by '}'. SPOOL/audit/head holds the
- * line count and last mac, itself MAC'd, so truncating the log is found too.
+ * line count, their length in bytes and the last mac, itself MAC'd, so
+ * truncating the log is found too. head is replaced only after the line is
+ * synced, so a crash (kill -9) can leave head behind the log, never ahead:
+ * lines past head whose chain checks out are a crash's leftovers, not
+ * tampering, and so is a last line cut short (no '\n'). The next append
+ * cuts such a line off and extends the chain past the leftovers.
  * Appends take an exclusive flock on audit.log, so the daemon and
  * cloudspoolctl can both write. Every line also goes to syslog (LOG_DAEMON).
  */
@@ -44,12 +49,13 @@ cs_result cs_audit_log(struct cs_audit *a, const char *event, json_t *fields);
 
 /* A verification result: ok, or the first bad line and why. */
 struct cs_audit_report {
-	uint64_t lines;			/* lines read */
+	uint64_t lines;			/* whole lines read */
 	uint64_t bad_line;		/* 1-based; 0 when none */
-	char why[160];
+	char why[160];			/* when ok: empty, or a crash's traces */
 };
 
-/* cs_audit_verify - check the chain and the head record; CS_OK when intact,
+/* cs_audit_verify - check the chain and the head record; CS_OK when intact
+ * (rep->why notes lines past head or a last line cut short, if any),
  * CS_ERR_AUTH (report names the line) otherwise */
 cs_result cs_audit_verify(struct cs_audit *a, struct cs_audit_report *rep);
 
@@ -63,10 +69,20 @@ json_t *cs_audit_str(const char *s, size_t cap);
 
 /*
  * Below: shared by audit.c and audit_verify.c, not meant for other callers.
- * head is one line "seq N mac HEX hmac HEX\n"; hmac is HMAC-SHA256(key,
- * "head" || N as 8 bytes big-endian || the 64 hex digits of mac).
+ * head is one line "seq N off B mac HEX hmac HEX\n": the log's first N lines
+ * take its first B bytes, and line N's mac is HEX (64 zeros when N is 0).
+ * hmac is HMAC-SHA256(key, "head" || N || B || the 64 hex digits of mac),
+ * N and B as 8 bytes big-endian each. B lets an append look only at what
+ * lies past head instead of reading the whole log.
  */
 #define CS_AUDIT_MAC_HEX (2 * CS_HASH_LEN)
+
+/* A place in the chain: just after line seq. */
+struct cs_audit_pos {
+	uint64_t seq;			/* lines so far; 0 before the first */
+	uint64_t off;			/* the bytes they take */
+	char mac[CS_AUDIT_MAC_HEX + 1];	/* mac of line seq, or zeros */
+};
 
 enum cs_audit_head_state {
 	CS_AUDIT_HEAD_ABSENT,	/* no head file: log must be empty */
@@ -77,23 +93,35 @@ enum cs_audit_head_state {
 
 struct cs_audit_head {
 	enum cs_audit_head_state state;
-	uint64_t seq;			/* lines covered; 0 unless OK */
-	char mac[CS_AUDIT_MAC_HEX + 1];	/* mac of line seq, or zeros */
+	struct cs_audit_pos at;		/* what head covers; zeros unless OK */
+};
+
+/* Where an append goes on (see cs_audit_resume). */
+struct cs_audit_resume {
+	struct cs_audit_pos from;	/* the chain the new line extends */
+	uint64_t keep;			/* log bytes to keep: a cut line goes */
+	uint64_t bad_line;		/* a line past head that failed, or 0 */
 };
 
 /* cs_audit_head_read - read and check SPOOL/audit/head; CS_OK with h->state
  * set, or an error when the file could not be read at all */
 cs_result cs_audit_head_read(const struct cs_audit *a, struct cs_audit_head *h);
 
-/* cs_audit_head_hmac - hex hmac of a head record covering seq lines whose
- * last mac is mac */
-void cs_audit_head_hmac(const struct cs_audit *a, uint64_t seq,
-    const char mac[CS_AUDIT_MAC_HEX], char out[CS_AUDIT_MAC_HEX + 1]);
+/* cs_audit_head_hmac - hex hmac of a head record for position p */
+void cs_audit_head_hmac(const struct cs_audit *a, const struct cs_audit_pos *p,
+    char out[CS_AUDIT_MAC_HEX + 1]);
 
 /* cs_audit_line_mac - hex mac of a line: HMAC(key, prev || "\n" || body ||
  * "}"), body being the line up to its ',"mac":' */
 cs_result cs_audit_line_mac(const struct cs_audit *a,
     const char prev[CS_AUDIT_MAC_HEX], const char *body, size_t body_len,
     char mac[CS_AUDIT_MAC_HEX + 1]);
+
+/* cs_audit_resume - for an append holding the exclusive lock on the log
+ * (fd, readable, size bytes long) with head h: the chain to extend, past
+ * any lines a crash left beyond head whose chain checks out, and how many
+ * bytes of the log to keep (a last line with no '\n' is cut off) */
+cs_result cs_audit_resume(const struct cs_audit *a, int fd,
+    const struct cs_audit_head *h, uint64_t size, struct cs_audit_resume *res);
 
 #endif

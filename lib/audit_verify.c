@@ -1,6 +1,6 @@
 /*
  * audit_verify.c - read the audit trail back: the head record, each line's
- * mac, and the whole chain.
+ * mac, and the whole chain; and for appends, whatever lies past head.
  *
  * The log is read under a shared flock, so appenders (which hold it
  * exclusively from the write of a line to the rename of head) never show
@@ -9,20 +9,27 @@
  *
  *   line N: not a JSON object          garbage, or a line cut in the middle
  *   line N: seq S where N expected     a line removed, repeated or moved
- *   line N: MAC mismatch               a line edited (or one before it
- *                                      removed and the rest renumbered)
+ *   line N: MAC mismatch               a line edited or forged (or one
+ *                                      before it removed and the rest
+ *                                      renumbered)
  *   log ends at line N but head ...    lines cut from the end
- *   line N is not covered by head      head rolled back, or a crash between
- *                                      the log write and the head update
+ *   head record does not match line N  the log rewritten
  *   head record MAC mismatch           head edited
+ *
+ * Not problems, only noted in the report: lines past head whose chain checks
+ * out, and a last line with no '\n'. An append syncs its line before it
+ * replaces head, so a crash (kill -9) between the two leaves the first, and
+ * a crash inside the write the second; a line whose mac checks out was made
+ * with the key, which a forger does not have. The price: a head rolled back
+ * over an intact log goes unseen, which loses nothing.
  *
  * What this cannot see: a log and head both deleted, or both rolled back
  * to an earlier copy. The syslog copy of every line is the answer to that.
- * cs_audit_line_mac() and cs_audit_head_read() live here, next to the
- * checks they serve; audit.c uses them when appending.
+ * cs_audit_line_mac(), cs_audit_head_read() and cs_audit_resume() live here,
+ * next to the checks they share; audit.c uses them when appending.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* openat, flock, getline */
+#define _GNU_SOURCE	/* openat, flock, getline, pread */
 #endif
 
 #include <errno.h>
@@ -43,15 +50,17 @@
 /* a line ends ,"mac":"<64 hex>"} */
 #define VERIFY_TAIL (sizeof(VERIFY_MAC_TAG) - 1 + CS_AUDIT_MAC_HEX + 2)
 
-static const char verify_zero_mac[CS_AUDIT_MAC_HEX + 1] =
-    "0000000000000000000000000000000000000000000000000000000000000000";
+/* before the first line: no bytes, and 64 zeros for the previous mac */
+static const struct cs_audit_pos verify_origin = { 0, 0,
+    "0000000000000000000000000000000000000000000000000000000000000000" };
 
-struct verify_state {
+/* A walk along the log, checking each line against the chain so far. */
+struct verify_walk {
 	const struct cs_audit *a;
-	struct cs_audit_head head;
-	uint64_t n;				/* lines read so far */
-	char prev[CS_AUDIT_MAC_HEX + 1];	/* mac of line n */
-	char at_head[CS_AUDIT_MAC_HEX + 1];	/* mac of line head.seq */
+	struct cs_audit_pos at;		/* just after the last good line */
+	uint64_t mark;			/* remember where line mark ends, */
+	struct cs_audit_pos marked;	/* here, once the walk passes it */
+	int partial;			/* the log ends in a line with no '\n' */
 };
 
 /* verify_read_all - read up to n bytes until EOF; *got gets the count */
@@ -116,19 +125,28 @@ cs_audit_line_mac(const struct cs_audit *a, const char prev[CS_AUDIT_MAC_HEX],
 	return CS_OK;
 }
 
+/* verify_put64 - n as 8 bytes big-endian */
+static void
+verify_put64(uint8_t *out, uint64_t n)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		out[i] = (uint8_t)(n >> (56 - 8 * i));
+}
+
 /* cs_audit_head_hmac - hex hmac of a head record ("head" cannot start a
  * line mac's input, which begins with hex digits, so the two never collide) */
 void
-cs_audit_head_hmac(const struct cs_audit *a, uint64_t seq,
-    const char mac[CS_AUDIT_MAC_HEX], char out[CS_AUDIT_MAC_HEX + 1])
+cs_audit_head_hmac(const struct cs_audit *a, const struct cs_audit_pos *p,
+    char out[CS_AUDIT_MAC_HEX + 1])
 {
-	uint8_t msg[4 + 8 + CS_AUDIT_MAC_HEX], raw[CS_HASH_LEN];
-	int i;
+	uint8_t msg[4 + 8 + 8 + CS_AUDIT_MAC_HEX], raw[CS_HASH_LEN];
 
 	memcpy(msg, "head", 4);
-	for (i = 0; i < 8; i++)
-		msg[4 + i] = (uint8_t)(seq >> (56 - 8 * i));
-	memcpy(msg + 12, mac, CS_AUDIT_MAC_HEX);
+	verify_put64(msg + 4, p->seq);
+	verify_put64(msg + 12, p->off);
+	memcpy(msg + 20, p->mac, CS_AUDIT_MAC_HEX);
 	cs_hmac_sha256(a->key, sizeof(a->key), msg, sizeof(msg), raw);
 	verify_hex(raw, sizeof(raw), out);
 }
@@ -151,35 +169,55 @@ verify_take_hex(const char **p, char out[CS_AUDIT_MAC_HEX + 1])
 	return 0;
 }
 
-/* verify_head_parse - strict parse of "seq N mac HEX hmac HEX\n" */
+/* verify_take_u64 - consume a decimal number from *p: digits only, no sign
+ * or leading zero (one spelling per value), no wrap-around */
 static int
-verify_head_parse(const char *s, uint64_t *seq, char mac[CS_AUDIT_MAC_HEX + 1],
+verify_take_u64(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t n = 0;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	*out = n;
+	*p = s;
+	return 0;
+}
+
+/* verify_take_word - consume the literal w from *p */
+static int
+verify_take_word(const char **p, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (strncmp(*p, w, n) != 0)
+		return -1;
+	*p += n;
+	return 0;
+}
+
+/* verify_head_parse - strict parse of "seq N off B mac HEX hmac HEX\n" */
+static int
+verify_head_parse(const char *s, struct cs_audit_pos *at,
     char hmac[CS_AUDIT_MAC_HEX + 1])
 {
-	uint64_t n = 0;
 	const char *p = s;
 
-	if (strncmp(p, "seq ", 4) != 0)
+	if (verify_take_word(&p, "seq ") != 0 ||
+	    verify_take_u64(&p, &at->seq) != 0 ||
+	    verify_take_word(&p, " off ") != 0 ||
+	    verify_take_u64(&p, &at->off) != 0 ||
+	    verify_take_word(&p, " mac ") != 0 ||
+	    verify_take_hex(&p, at->mac) != 0 ||
+	    verify_take_word(&p, " hmac ") != 0 ||
+	    verify_take_hex(&p, hmac) != 0)
 		return -1;
-	p += 4;
-	/* digits only, no sign or leading zero, no wrap-around */
-	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != ' '))
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return -1;
-		n = n * 10 + (uint64_t)(*p - '0');
-	}
-	if (strncmp(p, " mac ", 5) != 0)
-		return -1;
-	p += 5;
-	if (verify_take_hex(&p, mac) != 0 || strncmp(p, " hmac ", 6) != 0)
-		return -1;
-	p += 6;
-	if (verify_take_hex(&p, hmac) != 0 || strcmp(p, "\n") != 0)
-		return -1;
-	*seq = n;
-	return 0;
+	return strcmp(p, "\n") == 0 ? 0 : -1;
 }
 
 /* cs_audit_head_read - read and check SPOOL/audit/head; CS_OK with h->state
@@ -195,8 +233,7 @@ cs_audit_head_read(const struct cs_audit *a, struct cs_audit_head *h)
 	int fd;
 
 	h->state = CS_AUDIT_HEAD_ABSENT;
-	h->seq = 0;
-	memcpy(h->mac, verify_zero_mac, sizeof(h->mac));
+	h->at = verify_origin;
 	fd = openat(a->audit_dirfd, CS_AUDIT_HEAD,
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
@@ -221,17 +258,15 @@ cs_audit_head_read(const struct cs_audit *a, struct cs_audit_head *h)
 	buf[got > VERIFY_HEAD_MAX ? VERIFY_HEAD_MAX : got] = '\0';
 	if (!S_ISREG(st.st_mode) || got > VERIFY_HEAD_MAX ||
 	    memchr(buf, '\0', got) != NULL ||
-	    verify_head_parse(buf, &h->seq, h->mac, hmac) != 0) {
+	    verify_head_parse(buf, &h->at, hmac) != 0) {
 		h->state = CS_AUDIT_HEAD_MALFORMED;
 	} else {
-		cs_audit_head_hmac(a, h->seq, h->mac, want);
+		cs_audit_head_hmac(a, &h->at, want);
 		h->state = cs_ct_equal(want, hmac, CS_AUDIT_MAC_HEX) ?
 		    CS_AUDIT_HEAD_OK : CS_AUDIT_HEAD_FORGED;
 	}
-	if (h->state != CS_AUDIT_HEAD_OK) {
-		h->seq = 0;
-		memcpy(h->mac, verify_zero_mac, sizeof(h->mac));
-	}
+	if (h->state != CS_AUDIT_HEAD_OK)
+		h->at = verify_origin;
 	return CS_OK;
 }
 
@@ -273,23 +308,21 @@ verify_seq(const json_t *obj, uint64_t n, struct cs_audit_report *rep)
 	    " expected (%s)", n, (long long)v, n, why);
 }
 
-/* verify_line - check one line, including its '\n', against the chain */
+/* verify_line - check one whole line (len counts its '\n') against the
+ * chain, and move the walk past it */
 static cs_result
-verify_line(struct verify_state *s, const char *line, size_t len,
+verify_line(struct verify_walk *w, const char *line, size_t len,
     struct cs_audit_report *rep)
 {
 	char mac[CS_AUDIT_MAC_HEX + 1];
+	const size_t body = len - 1;	/* the '\n' is no part of the object */
 	const char *tail;
 	json_error_t jerr;
 	json_t *obj;
-	uint64_t n = ++s->n;
+	uint64_t n = w->at.seq + 1;
 	cs_result r;
 
-	if (line[len - 1] != '\n')
-		return verify_fail(rep, n, "line %" PRIu64 ": cut short (no "
-		    "newline at the end of the log)", n);
-	len--;
-	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	obj = json_loadb(line, body, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(obj)) {
 		json_decref(obj);
 		return verify_fail(rep, n, "line %" PRIu64 ": not a JSON "
@@ -299,27 +332,44 @@ verify_line(struct verify_state *s, const char *line, size_t len,
 	json_decref(obj);
 	if (r != CS_OK)
 		return r;
-	if (len <= VERIFY_TAIL || memcmp(line + len - VERIFY_TAIL,
+	if (body <= VERIFY_TAIL || memcmp(line + body - VERIFY_TAIL,
 	    VERIFY_MAC_TAG, sizeof(VERIFY_MAC_TAG) - 1) != 0 ||
-	    memcmp(line + len - 2, "\"}", 2) != 0)
+	    memcmp(line + body - 2, "\"}", 2) != 0)
 		return verify_fail(rep, n, "line %" PRIu64 ": no mac at the "
 		    "end", n);
-	tail = line + len - VERIFY_TAIL + sizeof(VERIFY_MAC_TAG) - 1;
-	r = cs_audit_line_mac(s->a, s->prev, line, len - VERIFY_TAIL, mac);
+	tail = line + body - VERIFY_TAIL + sizeof(VERIFY_MAC_TAG) - 1;
+	r = cs_audit_line_mac(w->a, w->at.mac, line, body - VERIFY_TAIL, mac);
 	if (r != CS_OK)
 		return r;
 	if (!cs_ct_equal(mac, tail, CS_AUDIT_MAC_HEX))
 		return verify_fail(rep, n, "line %" PRIu64 ": MAC mismatch "
-		    "(line edited, or a line before it removed)", n);
-	memcpy(s->prev, mac, CS_AUDIT_MAC_HEX);
-	if (n == s->head.seq)
-		memcpy(s->at_head, mac, CS_AUDIT_MAC_HEX);
+		    "(line edited or forged, or a line before it removed)", n);
+	w->at.seq = n;
+	w->at.off += len;
+	memcpy(w->at.mac, mac, CS_AUDIT_MAC_HEX);
+	if (n == w->mark)
+		w->marked = w->at;
 	return CS_OK;
 }
 
-/* verify_lines - stream the log (fd, at offset 0) through verify_line */
+/* verify_walk_init - a walk starting just after from, to remember where
+ * line mark ends */
+static void
+verify_walk_init(struct verify_walk *w, const struct cs_audit *a,
+    const struct cs_audit_pos *from, uint64_t mark)
+{
+	memset(w, 0, sizeof(*w));
+	w->a = a;
+	w->at = *from;
+	w->mark = mark;
+	w->marked = *from;
+}
+
+/* verify_walk - check the log's lines (fd) from w->at.off to its end: CS_OK
+ * when all of them check out (w->partial set if a last line has no '\n'),
+ * CS_ERR_AUTH at the first that does not (rep names it), or another error */
 static cs_result
-verify_lines(struct verify_state *s, int fd, struct cs_audit_report *rep)
+verify_walk(struct verify_walk *w, int fd, struct cs_audit_report *rep)
 {
 	char *buf = NULL;
 	size_t cap = 0;
@@ -328,6 +378,8 @@ verify_lines(struct verify_state *s, int fd, struct cs_audit_report *rep)
 	FILE *fp;
 	int dfd;
 
+	if (w->at.off > (uint64_t)INT64_MAX)
+		return CS_ERR_TOOBIG;
 	/* a dup, so fclose() leaves fd, and with it our lock, alone */
 	if ((dfd = dup(fd)) < 0)
 		return CS_ERR_IO;
@@ -335,8 +387,16 @@ verify_lines(struct verify_state *s, int fd, struct cs_audit_report *rep)
 		(void)close(dfd);
 		return CS_ERR_IO;
 	}
-	while (r == CS_OK && (len = getline(&buf, &cap, fp)) > 0)
-		r = verify_line(s, buf, (size_t)len, rep);
+	if (fseeko(fp, (off_t)w->at.off, SEEK_SET) != 0)
+		r = CS_ERR_IO;
+	while (r == CS_OK && (len = getline(&buf, &cap, fp)) > 0) {
+		/* only the last line can lack one: a crash inside a write */
+		if (buf[len - 1] != '\n') {
+			w->partial = 1;
+			break;
+		}
+		r = verify_line(w, buf, (size_t)len, rep);
+	}
 	if (r == CS_OK && ferror(fp))
 		r = errno == ENOMEM ? CS_ERR_NOMEM : CS_ERR_IO;
 	free(buf);
@@ -344,18 +404,131 @@ verify_lines(struct verify_state *s, int fd, struct cs_audit_report *rep)
 	return r;
 }
 
-/* verify_head - check the head record against what the log held */
+/* verify_last_nl - *end gets the offset just past the last '\n' in the log
+ * (fd, size bytes) at or after lo, or lo when there is none; reads
+ * backwards, so only as far as the last line */
 static cs_result
-verify_head(const struct verify_state *s, struct cs_audit_report *rep)
+verify_last_nl(int fd, uint64_t lo, uint64_t size, uint64_t *end)
 {
-	const struct cs_audit_head *h = &s->head;
+	char buf[512];
+	uint64_t at = size;
+	ssize_t got;
+	size_t n, i;
 
+	while (at > lo) {
+		n = at - lo < sizeof(buf) ? (size_t)(at - lo) : sizeof(buf);
+		got = pread(fd, buf, n, (off_t)(at - n));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 || (size_t)got != n)
+			return CS_ERR_IO;
+		for (i = n; i > 0; i--) {
+			if (buf[i - 1] == '\n') {
+				*end = at - n + i;
+				return CS_OK;
+			}
+		}
+		at -= n;
+	}
+	*end = lo;
+	return CS_OK;
+}
+
+/* verify_anchored - whether the log (fd, size bytes) still has a line
+ * boundary where head says its lines end, so a walk can start there */
+static cs_result
+verify_anchored(int fd, const struct cs_audit_pos *at, uint64_t size,
+    int *yes)
+{
+	ssize_t n;
+	char c;
+
+	*yes = 0;
+	if (at->off > size || at->off > (uint64_t)INT64_MAX)
+		return CS_OK;	/* cut short: verify reports it */
+	if (at->off == 0) {
+		*yes = 1;
+		return CS_OK;
+	}
+	while ((n = pread(fd, &c, 1, (off_t)(at->off - 1))) < 0 &&
+	    errno == EINTR)
+		;
+	if (n != 1)
+		return CS_ERR_IO;
+	*yes = c == '\n';
+	return CS_OK;
+}
+
+/* cs_audit_resume - where an append goes on (see audit.h). Reads only what
+ * lies past head, so appends cost the same however long the log is. */
+cs_result
+cs_audit_resume(const struct cs_audit *a, int fd,
+    const struct cs_audit_head *h, uint64_t size, struct cs_audit_resume *res)
+{
+	struct cs_audit_report scratch;
+	struct verify_walk w;
+	uint64_t lo = 0;
+	int anchored = 0;
+	cs_result r;
+
+	/* h->at is zeros unless head is OK: then we start over at seq 1, so a
+	 * log with lines gets a visible break, not a trusted forgery */
+	res->from = h->at;
+	res->bad_line = 0;
+	if (h->state == CS_AUDIT_HEAD_OK &&
+	    (r = verify_anchored(fd, &h->at, size, &anchored)) != CS_OK)
+		return r;
+	if (anchored && size == h->at.off) {
+		res->keep = size;	/* the usual case: nothing past head */
+		return CS_OK;
+	}
+	if (anchored) {
+		memset(&scratch, 0, sizeof(scratch));
+		verify_walk_init(&w, a, &h->at, 0);
+		if ((r = verify_walk(&w, fd, &scratch)) == CS_OK) {
+			/* a crash's leftovers: made with the key, so ours */
+			res->from = w.at;
+			res->keep = w.at.off;
+			return CS_OK;
+		}
+		if (r != CS_ERR_AUTH)
+			return r;
+		/* not ours: leave it for verify to find, and extend head */
+		res->bad_line = scratch.bad_line;
+		lo = w.at.off;
+	}
+	return verify_last_nl(fd, lo, size, &res->keep);
+}
+
+/* verify_note - when intact, say what a crash left behind, if anything */
+static void
+verify_note(const struct verify_walk *w, uint64_t covered,
+    struct cs_audit_report *rep)
+{
+	uint64_t behind = w->at.seq - covered;
+	int n = 0;
+
+	if (behind > 0)
+		n = snprintf(rep->why, sizeof(rep->why), "head was %" PRIu64
+		    " line%s behind (crash); chain valid", behind,
+		    behind == 1 ? "" : "s");
+	if (w->partial && n >= 0 && (size_t)n < sizeof(rep->why))
+		snprintf(rep->why + n, sizeof(rep->why) - (size_t)n, "%sline %"
+		    PRIu64 " cut short (crash mid-write); the next append "
+		    "removes it", n > 0 ? "; " : "", w->at.seq + 1);
+}
+
+/* verify_head - check the head record against what the walk found */
+static cs_result
+verify_head(const struct cs_audit_head *h, const struct verify_walk *w,
+    struct cs_audit_report *rep)
+{
 	switch (h->state) {
 	case CS_AUDIT_HEAD_ABSENT:
-		if (s->n == 0)
-			return CS_OK;
+		if (w->at.seq == 0)
+			break;
 		return verify_fail(rep, 0, "log has %" PRIu64 " lines but no "
-		    "head record (head removed)", s->n);
+		    "head record (head removed)", w->at.seq);
 	case CS_AUDIT_HEAD_MALFORMED:
 		return verify_fail(rep, 0, "head record malformed (head "
 		    "edited)");
@@ -365,17 +538,16 @@ verify_head(const struct verify_state *s, struct cs_audit_report *rep)
 	case CS_AUDIT_HEAD_OK:
 		break;
 	}
-	if (h->seq > s->n)
-		return verify_fail(rep, s->n + 1, "log ends at line %" PRIu64
-		    " but head records %" PRIu64 " lines (truncated)", s->n,
-		    h->seq);
-	if (!cs_ct_equal(s->at_head, h->mac, CS_AUDIT_MAC_HEX))
-		return verify_fail(rep, h->seq, "head record does not match "
-		    "line %" PRIu64 " (log rewritten)", h->seq);
-	if (h->seq < s->n)
-		return verify_fail(rep, h->seq + 1, "line %" PRIu64 " is not "
-		    "covered by head (head rolled back, or a crash before it "
-		    "was updated)", h->seq + 1);
+	if (h->at.seq > w->at.seq)
+		return verify_fail(rep, w->at.seq + 1, "log ends at line %"
+		    PRIu64 " but head records %" PRIu64 " lines (truncated)",
+		    w->at.seq, h->at.seq);
+	if (!cs_ct_equal(w->marked.mac, h->at.mac, CS_AUDIT_MAC_HEX) ||
+	    w->marked.off != h->at.off)
+		return verify_fail(rep, h->at.seq, "head record does not match "
+		    "line %" PRIu64 " (log rewritten)", h->at.seq);
+	/* lines past head: their chain checked out, so a crash, not a forger */
+	verify_note(w, h->at.seq, rep);
 	return CS_OK;
 }
 
@@ -417,34 +589,34 @@ verify_open(const struct cs_audit *a, struct cs_audit_report *rep,
 	return fd;
 }
 
-/* cs_audit_verify - check the chain and the head record; CS_OK when intact,
- * CS_ERR_AUTH (report names the line) otherwise */
+/* cs_audit_verify - check the chain and the head record; CS_OK when intact
+ * (rep->why may note a crash's leftovers), CS_ERR_AUTH (report names the
+ * line) otherwise */
 cs_result
 cs_audit_verify(struct cs_audit *a, struct cs_audit_report *rep)
 {
-	struct verify_state s;
+	struct cs_audit_head head;
+	struct verify_walk w;
 	cs_result r = CS_OK;
 	int fd;
 
 	memset(rep, 0, sizeof(*rep));
-	memset(&s, 0, sizeof(s));
-	s.a = a;
-	memset(s.prev, '0', CS_AUDIT_MAC_HEX);
-	memset(s.at_head, '0', CS_AUDIT_MAC_HEX);
+	verify_walk_init(&w, a, &verify_origin, 0);
 	if ((fd = verify_open(a, rep, &r)) == -2)
 		return r;
 	/* read head only now, under the lock, so it matches the log */
-	if ((r = cs_audit_head_read(a, &s.head)) != CS_OK)
+	if ((r = cs_audit_head_read(a, &head)) != CS_OK)
 		snprintf(rep->why, sizeof(rep->why), "%s: read failed",
 		    CS_AUDIT_HEAD);
+	w.mark = head.at.seq;
 	if (r == CS_OK && fd >= 0)
-		r = verify_lines(&s, fd, rep);
+		r = verify_walk(&w, fd, rep);
+	rep->lines = w.at.seq + (r == CS_ERR_AUTH);	/* the bad one too */
 	if (r == CS_OK)
-		r = verify_head(&s, rep);
+		r = verify_head(&head, &w, rep);
 	else if (r != CS_ERR_AUTH && rep->why[0] == '\0')
 		snprintf(rep->why, sizeof(rep->why), "%s: %s", CS_AUDIT_LOG,
 		    cs_strerror(r));
-	rep->lines = s.n;
 	if (fd >= 0)
 		(void)close(fd);	/* drops the lock */
 	return r;

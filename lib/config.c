@@ -19,6 +19,9 @@
  * a key continues its value (inih follows Python's configparser there); the
  * pieces are joined with a space, so a long users list may wrap.
  */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE		/* reallocarray, strndup, getgrouplist */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -195,7 +198,8 @@ config_read(char *buf, int len, void *arg)
 			break;
 	}
 	if (ferror(r->fp)) {
-		config_error(r, CS_ERR_IO, 0, "read error: %s", strerror(errno));
+		config_error(r, CS_ERR_IO, 0, "read error: %s",
+		    strerror(errno));
 		return NULL;
 	}
 	if (n == 0)

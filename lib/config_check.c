@@ -8,6 +8,9 @@
  * [destination NAME] are checked by the provider's table, config_provider.c.
  * The first problem stops the check; its line and text go back to config.c.
  */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE		/* reallocarray, strndup */
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -57,28 +60,29 @@ struct check_field {
 };
 
 #define FIELD(k, t, s, f, m)	{ k, t, offsetof(s, f), 0, m }
-#define LIST(k, s, f, n)	{ k, CHECK_LIST, offsetof(s, f), offsetof(s, n), 0 }
-#define SPOOL(k, t, f, m)	FIELD(k, t, struct cs_config, f, m)
+#define LIST(k, s, f, n)	\
+	{ k, CHECK_LIST, offsetof(s, f), offsetof(s, n), 0 }
+#define CONF(k, t, f, m)	FIELD(k, t, struct cs_config, f, m)
 
 static const struct check_field check_spool_fields[] = {
-	SPOOL("directory", CHECK_PATH, spool_dir, 0),
-	SPOOL("daemon_user", CHECK_WORD, daemon_user, 0),
-	SPOOL("drop_group", CHECK_WORD, drop_group, 0),
+	CONF("directory", CHECK_PATH, spool_dir, 0),
+	CONF("daemon_user", CHECK_WORD, daemon_user, 0),
+	CONF("drop_group", CHECK_WORD, drop_group, 0),
 	LIST("trusted_submitters", struct cs_config, trusted_submitters,
 	    ntrusted),
-	SPOOL("max_job_size", CHECK_SIZE, max_job_size, 1),
-	SPOOL("max_jobs_per_user", CHECK_COUNT, max_jobs_per_user, 1),
-	SPOOL("min_free_space", CHECK_SIZE, min_free_space, 0),
-	SPOOL("tick", CHECK_DURATION, tick, 1),
+	CONF("max_job_size", CHECK_SIZE, max_job_size, 1),
+	CONF("max_jobs_per_user", CHECK_COUNT, max_jobs_per_user, 1),
+	CONF("min_free_space", CHECK_SIZE, min_free_space, 0),
+	CONF("tick", CHECK_DURATION, tick, 1),
 };
 
 static const struct check_field check_retention_fields[] = {
-	SPOOL("authorization_hold", CHECK_DURATION, authorization_hold, 1),
-	SPOOL("delivery_window", CHECK_DURATION, delivery_window, 1),
-	SPOOL("key_rotation", CHECK_DURATION, key_rotation, 1),
-	SPOOL("retry_initial", CHECK_DURATION, retry_initial, 1),
-	SPOOL("retry_max", CHECK_DURATION, retry_max, 1),
-	SPOOL("stale_incoming", CHECK_DURATION, stale_incoming, 1),
+	CONF("authorization_hold", CHECK_DURATION, authorization_hold, 1),
+	CONF("delivery_window", CHECK_DURATION, delivery_window, 1),
+	CONF("key_rotation", CHECK_DURATION, key_rotation, 1),
+	CONF("retry_initial", CHECK_DURATION, retry_initial, 1),
+	CONF("retry_max", CHECK_DURATION, retry_max, 1),
+	CONF("stale_incoming", CHECK_DURATION, stale_incoming, 1),
 };
 
 /*
@@ -236,12 +240,13 @@ check_word(struct check *c, const struct check_field *f, const char *value,
 		    "absolute path", f->key, value);
 		return -1;
 	}
-	for (s = value; f->type == CHECK_WORD && *s != '\0'; s++)
-		if (check_isspace((unsigned char)*s)) {
-			check_error(c, CS_ERR_CONFIG, line, "bad value '%s' for "
-			    "%s (one name, no blanks)", value, f->key);
-			return -1;
-		}
+	for (s = value; f->type == CHECK_WORD && *s != '\0'; s++) {
+		if (!check_isspace((unsigned char)*s))
+			continue;
+		check_error(c, CS_ERR_CONFIG, line, "bad value '%s' for %s "
+		    "(one name, no blanks)", value, f->key);
+		return -1;
+	}
 	return 0;
 }
 
@@ -528,19 +533,23 @@ check_section(struct check *c, const struct cs_setting *t)
 static void
 check_section_end(struct check *c, const struct cs_setting *end)
 {
-	const struct cs_setting *t, *u;
+	const struct cs_setting *t;
 	struct cs_config *cfg = c->cfg;
 	cs_result r;
+	size_t n;
 
 	if (c->sect == NULL || c->rc != CS_OK)
 		return;
 	if (c->sect->kind == CHECK_RETENTION &&
 	    cfg->retry_initial > cfg->retry_max) {
+		/* blame retry_initial, unless only retry_max was set here */
 		t = check_find(c->hdr + 1, end, "retry_initial");
-		u = check_find(c->hdr + 1, end, "retry_max");
+		if (t == NULL)
+			t = check_find(c->hdr + 1, end, "retry_max");
 		check_error(c, CS_ERR_CONFIG, t != NULL ? t->line :
-		    u != NULL ? u->line : c->hdr->line, "retry_initial (%" PRIu64 "s) must not exceed retry_max "
-		    "(%" PRIu64 "s)", cfg->retry_initial, cfg->retry_max);
+		    c->hdr->line, "retry_initial (%" PRIu64 "s) must not "
+		    "exceed retry_max (%" PRIu64 "s)", cfg->retry_initial,
+		    cfg->retry_max);
 	} else if (c->sect->kind == CHECK_DESTINATION) {
 		t = check_find(c->hdr + 1, end, "provider");
 		r = config_provider_check(
@@ -549,12 +558,12 @@ check_section_end(struct check *c, const struct cs_setting *end)
 		if (r != CS_OK)
 			c->rc = r;
 	} else if (c->sect->kind == CHECK_ACTION) {
-		if ((t = check_find(c->hdr + 1, end, "destination")) != NULL)
-			c->dline[cfg->nactions - 1] = t->line;
+		n = cfg->nactions - 1;
+		if ((t = check_find(c->hdr + 1, end, "destination")) == NULL)
+			check_error(c, CS_ERR_CONFIG, c->hdr->line, "action "
+			    "'%s' has no destination", cfg->actions[n].name);
 		else
-			check_error(c, CS_ERR_CONFIG, c->hdr->line, "action '%s' "
-			    "has no destination", cfg->actions[cfg->nactions -
-			    1].name);
+			c->dline[n] = t->line;
 	}
 }
 
@@ -595,8 +604,8 @@ check_resolve(struct check *c)
 			    a->destination_name) == 0)
 				a->destination = &cfg->destinations[j];
 		if (a->destination == NULL)
-			check_error(c, CS_ERR_CONFIG, c->dline[i], "action '%s' "
-			    "names undefined destination '%s'", a->name,
+			check_error(c, CS_ERR_CONFIG, c->dline[i], "action "
+			    "'%s' names undefined destination '%s'", a->name,
 			    a->destination_name);
 	}
 }

@@ -9,6 +9,9 @@
  * go in cloudspool.conf: a provider that needs one takes a *_file key
  * naming the file that holds it.
  */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE		/* reallocarray */
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,9 +206,9 @@ config_provider_check(struct cs_destination *d, unsigned provider_line,
 			    "unknown key '%s' in [destination %s]", s->key,
 			    d->name);
 		if (k->check != NULL && k->check(s->value, bad, sizeof(bad)))
-			return provider_fail(line, s->line, why, whylen, "bad %s "
-			    "'%s' in [destination %s]: %s", s->key, s->value,
-			    d->name, bad);
+			return provider_fail(line, s->line, why, whylen,
+			    "bad %s '%s' in [destination %s]: %s", s->key,
+			    s->value, d->name, bad);
 	}
 	for (k = pv->keys; k->key != NULL; k++) {
 		if (cs_destination_get(d, k->key) != NULL)

@@ -3,6 +3,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,11 @@ cs_keyring_create(int keys_dirfd, int public_dirfd, uint64_t epoch,
 	memcpy(buf + 24 + CS_X25519_LEN, pk, CS_X25519_LEN);
 	cs_wipe(sk, sizeof(sk));
 	key_file_name(epoch, name, sizeof(name));
+	/* Replacing a live epoch key would crypto-shred its jobs by accident. */
+	if (faccessat(keys_dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		cs_wipe(buf, sizeof(buf));
+		return CS_ERR_EXISTS;
+	}
 	r = cs_write_file_atomic(keys_dirfd, name, buf, sizeof(buf), 0600);
 	cs_wipe(buf, sizeof(buf));
 	if (r != CS_OK)

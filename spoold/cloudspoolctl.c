@@ -73,9 +73,9 @@
 #include "log.h"
 #include "privs.h"
 
-#define CTL_SPOOL	0x1	/* runs as the daemon user on the open spool */
-#define CTL_AUDIT	0x2	/* writes an "admin" line first, or refuses */
-#define CTL_AUDIT_SOFT	0x4	/* writes one when it can (diagnostics) */
+#define CTL_SPOOL	0x1	/* runs as the daemon user on the spool */
+#define CTL_AUDIT	0x2	/* writes an "admin" line first, or fails */
+#define CTL_AUDIT_SOFT	0x4	/* writes one if it can (status) */
 
 struct ctl_cmd {
 	const char *word;
@@ -141,8 +141,8 @@ ctl_become_daemon(const struct ctl *c)
 	if ((st = ctl_ids(c, &uid, &gid, &drop)) != EX_OK)
 		return st;
 	if (cs_drop_privileges(uid, gid, drop) != CS_OK) {
-		cs_log(LOG_ERR, "cannot drop privileges to %.64s: %s",
-		    c->cfg.daemon_user, strerror(errno));
+		cs_log(LOG_ERR, "cannot drop privileges to %.64s",
+		    c->cfg.daemon_user);
 		return EX_OSERR;
 	}
 	return EX_OK;
@@ -238,7 +238,8 @@ ctl_init(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if (!WIFEXITED(st)) {
-		cs_log(LOG_ERR, "init: child killed by signal %d", WTERMSIG(st));
+		cs_log(LOG_ERR, "init: child killed by signal %d",
+		    WTERMSIG(st));
 		return EX_SOFTWARE;
 	}
 	if (WEXITSTATUS(st) != 0)
@@ -346,6 +347,7 @@ main(int argc, char **argv)
 		cs_log(LOG_ERR, "must not be installed set-id");
 		return EX_NOPERM;
 	}
+	opterr = 0;	/* the usage line says it all: one line of error */
 	while ((ch = getopt(argc, argv, "+c:")) != -1) {
 		if (ch != 'c')
 			return ctl_usage();

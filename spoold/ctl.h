@@ -27,8 +27,8 @@ struct ctl {
 	struct cs_spool sp;
 	struct cs_audit audit;
 	int audit_ok;			/* audit is open */
-	char admin[CS_USER_MAX];	/* the real caller, named before any drop */
-	char command[CTL_COMMAND_MAX];	/* the command words, for the trail */
+	char admin[CS_USER_MAX];	/* the real caller, before any drop */
+	char command[CTL_COMMAND_MAX];	/* the command words */
 };
 
 /* ctl_audit_open - open the trail without creating its key (only init and

@@ -117,7 +117,8 @@ ctl_names(int dirfd, enum ctl_filter f, char ***out, size_t *n)
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 32;
-			if ((grown = realloc(names, cap * sizeof(*names))) == NULL)
+			grown = realloc(names, cap * sizeof(*names));
+			if (grown == NULL)
 				break;
 			names = grown;
 		}
@@ -191,7 +192,8 @@ ctl_spool_status(struct ctl *c, int argc, char **argv)
 
 		r = ctl_names(c->sp.dir[d], ctl_filter_of(d), &names, &n);
 		if (r != CS_OK) {
-			printf("%s: %s\n", cs_spool_dir_name(d), cs_strerror(r));
+			printf("%s: %s\n", cs_spool_dir_name(d),
+			    cs_strerror(r));
 			continue;
 		}
 		printf("%s: %zu\n", cs_spool_dir_name(d), n);
@@ -365,38 +367,39 @@ ctl_spool_keys_rotate(struct ctl *c, int argc, char **argv)
 	return st;
 }
 
-/* ctl_find_job - the state folder holding id's file or record, or -1 */
-static int
-ctl_find_job(const struct ctl *c, const char *id, cs_result *r)
+/* ctl_shred_in - shred id's file and remove its record in one folder;
+ * *found tells whether either was there. A crash between the two steps
+ * (here or in the daemon) leaves a record alone: that is found too. */
+static cs_result
+ctl_shred_in(const struct ctl *c, enum cs_spool_dir d, const char *id,
+    int *found)
 {
 	char rec[CS_JOB_ID_MAX + 8];
 	struct stat st;
-	size_t i;
-	int fd;
+	int fd = c->sp.dir[d];
+	cs_result r;
 
-	*r = CS_OK;
 	snprintf(rec, sizeof(rec), "%s.state", id);
-	for (i = 0; i < sizeof(ctl_states) / sizeof(ctl_states[0]); i++) {
-		fd = c->sp.dir[ctl_states[i]];
-		/* a crash between shred and record removal leaves a record */
-		if (fstatat(fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
-		    fstatat(fd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			return (int)i;
-		if (errno != ENOENT) {
-			*r = cs_errno_result(errno);
-			return -1;
-		}
-	}
-	return -1;
+	*found = fstatat(fd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!*found && errno != ENOENT)
+		return cs_errno_result(errno);
+	r = cs_shred(fd, id);
+	if (r == CS_OK)
+		*found = 1;
+	else if (r != CS_ERR_NOTFOUND)
+		return r;
+	return *found ? jobstate_remove(fd, id) : CS_OK;
 }
 
-/* ctl_spool_shred - "shred JOB" */
+/* ctl_spool_shred - "shred JOB": wherever it is; a job is in one folder,
+ * but should a crash have left it in two, both copies go */
 int
 ctl_spool_shred(struct ctl *c, int argc, char **argv)
 {
 	enum cs_spool_dir d;
-	cs_result r;
-	int lockfd, i, st;
+	cs_result r = CS_OK;
+	size_t i;
+	int lockfd, found, nfound = 0, st = EX_OK;
 
 	if (argc != 1)
 		return ctl_usage();
@@ -408,29 +411,26 @@ ctl_spool_shred(struct ctl *c, int argc, char **argv)
 		cs_log(LOG_ERR, "spool lock: %s", cs_strerror(r));
 		return ctl_exit_code(r);
 	}
-	if ((i = ctl_find_job(c, argv[0], &r)) < 0) {
-		cs_spool_unlock(lockfd);
-		if (r != CS_OK) {
-			cs_log(LOG_ERR, "shred: %s", cs_strerror(r));
-			return ctl_exit_code(r);
-		}
-		cs_log(LOG_ERR, "no job %s", argv[0]);
-		return 1;
+	for (i = 0; r == CS_OK && i < sizeof(ctl_states) /
+	    sizeof(ctl_states[0]); i++) {
+		d = ctl_states[i];
+		if ((r = ctl_shred_in(c, d, argv[0], &found)) != CS_OK ||
+		    !found)
+			continue;
+		nfound++;
+		st = ctl_audit_event(c, "shredded", json_pack("{s:s, s:s, "
+		    "s:s}", "job", argv[0], "reason", "admin request", "from",
+		    cs_spool_dir_name(d)));
 	}
-	d = ctl_states[i];
-	r = cs_shred(c->sp.dir[d], argv[0]);
-	if (r == CS_OK || r == CS_ERR_NOTFOUND)
-		r = jobstate_remove(c->sp.dir[d], argv[0]);
+	cs_spool_unlock(lockfd);
 	if (r != CS_OK) {
-		cs_spool_unlock(lockfd);
 		cs_log(LOG_ERR, "shred %s: %s", argv[0], cs_strerror(r));
 		return ctl_exit_code(r);
 	}
-	st = ctl_audit_event(c, "shredded", json_pack("{s:s, s:s, s:s}",
-	    "job", argv[0], "reason", "admin request", "from",
-	    cs_spool_dir_name(d)));
-	cs_spool_unlock(lockfd);
+	if (nfound == 0) {
+		cs_log(LOG_ERR, "no job %s", argv[0]);
+		return 1;
+	}
 	printf("shredded %s\n", argv[0]);
 	return st;
 }
-

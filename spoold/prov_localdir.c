@@ -54,12 +54,13 @@ expand_path(const char *pat, const char *user, uid_t uid, char *out,
 static cs_result
 walk_user_part(int base, char *rest, uid_t uid, gid_t gid, int *dirfd)
 {
-	char *comp, *save = NULL;
+	char *comp, *cursor = rest;
 	struct stat st;
 	int fd = base, next;
 
-	for (comp = strtok_r(rest, "/", &save); comp != NULL;
-	    comp = strtok_r(NULL, "/", &save)) {
+	while ((comp = strsep(&cursor, "/")) != NULL) {
+		if (*comp == '\0')
+			continue;
 		if (strcmp(comp, "..") == 0 || strcmp(comp, ".") == 0)
 			goto unsafe;
 		if (mkdirat(fd, comp, 0700) == 0) {

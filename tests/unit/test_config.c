@@ -8,6 +8,9 @@
  * a case adds a file, not code. CS_TEST_DATA names the data folder
  * (default tests/data, relative to where the test runs).
  */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE		/* scandir, alphasort */
+#endif
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,10 +325,10 @@ parse_size_rejects_junk_and_overflow(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (cs_parse_size(bad[i], &v) != CS_ERR_INVAL)
-			fail_msg("size '%s' was not rejected as invalid", bad[i]);
+			fail_msg("size '%s' not rejected as invalid", bad[i]);
 	for (i = 0; i < sizeof(big) / sizeof(big[0]); i++)
 		if (cs_parse_size(big[i], &v) != CS_ERR_TOOBIG)
-			fail_msg("size '%s' was not rejected as too big", big[i]);
+			fail_msg("size '%s' not rejected as too big", big[i]);
 	assert_int_equal(v, 42);	/* untouched on error */
 	assert_int_equal(cs_parse_size(NULL, &v), CS_ERR_INVAL);
 	assert_int_equal(cs_parse_size("1", NULL), CS_ERR_INVAL);
@@ -537,7 +540,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(full_file_sets_every_spool_and_retention_field),
+		cmocka_unit_test(
+		    full_file_sets_every_spool_and_retention_field),
 		cmocka_unit_test(
 		    full_file_sets_destinations_with_settings_and_lines),
 		cmocka_unit_test(
