@@ -232,7 +232,8 @@ wait_for_delivery() {
 
 # count_files - regular files in a folder (0 when it does not exist)
 count_files() {
-	find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l
+	[ -d "$1" ] || { echo 0; return; }
+	find "$1" -maxdepth 1 -type f | wc -l
 }
 
 # run_demo - one document from csdemo through the spool into its folder

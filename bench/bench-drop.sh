@@ -142,7 +142,7 @@ row() {
 }
 
 echo "== cloudspool-drop throughput and memory ($(date -u '+%Y-%m-%d %H:%M:%S UTC'))"
-echo "   drop helper: $DROP ($(stat -c '%A %U:%G' "$DROP"))"
+echo "   drop helper: $(bench_describe_prog "$DROP")"
 bench_setup_root "$DAEMON"
 no_daemon_on_spool
 bench_ensure_user

@@ -35,6 +35,13 @@ bench_find_prog() {
 	fi
 }
 
+# bench_describe_prog PATH - "PATH (mode owner:group, mtime, sha256 prefix)"
+bench_describe_prog() {
+	printf '%s (%s, %s, sha256 %s)\n' "$1" "$(stat -c '%A %U:%G' "$1")" \
+	    "$(date -u -r "$1" '+%Y-%m-%d %H:%M:%S UTC')" \
+	    "$(sha256sum "$1" | cut -c1-12)"
+}
+
 # bench_require_root - the benches create a user and a spool
 bench_require_root() {
 	[ "$(id -u)" -eq 0 ] || bench_die "run as root (e.g. sudo $0): it creates a user and a spool"

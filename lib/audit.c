@@ -15,14 +15,10 @@
  * nothing", which leaves a break in the chain for cs_audit_verify() to report
  * rather than letting a forged head silently become the new truth.
  *
- * A kill -9 can land between the sync and the rename, leaving lines past
- * head, or inside the write, leaving a last line with no '\n'. So an append
- * first looks past head's byte count (cs_audit_resume): it cuts off a line
- * with no '\n', and chains on from the last line past head whose mac checks
- * out, so no seq repeats. A line there that does not check out was not made
- * with the key; it stays for verify to report and the chain goes on from
- * head. The very first append writes a head for the empty log before its
- * line, so even a crash inside it leaves a head to go on from.
+ * A crash can leave head behind the log (see audit.h), so an append first
+ * goes past what head covers (cs_audit_resume) and never repeats a seq. The
+ * first append writes a head for the empty log before its line, so a crash
+ * inside it leaves a head to go on from too.
  *
  * User strings: jansson refuses invalid UTF-8 outright (json_string()
  * returns NULL), which would lose the whole event, and a valid string can
@@ -523,6 +519,7 @@ audit_prepare(struct cs_audit *a, int fd, struct cs_audit_resume *res)
 		return r;
 	if (fstat(fd, &st) != 0)
 		return CS_ERR_IO;
+	/* a crash inside this first append must leave a head to go on from */
 	if (h.state == CS_AUDIT_HEAD_ABSENT && st.st_size == 0) {
 		if ((r = audit_head_write(a, &h.at)) != CS_OK)
 			return r;
@@ -531,21 +528,14 @@ audit_prepare(struct cs_audit *a, int fd, struct cs_audit_resume *res)
 	r = cs_audit_resume(a, fd, &h, (uint64_t)st.st_size, res);
 	if (r != CS_OK)
 		return r;
+	/* crash leftovers are routine; a line the key did not make is not */
 	if (a->use_syslog && res->bad_line != 0)
 		syslog(LOG_DAEMON | LOG_WARNING, "audit: line %ju past head "
-		    "does not verify; left for audit verify to report",
-		    (uintmax_t)res->bad_line);
-	else if (a->use_syslog && res->from.seq > h.at.seq)
-		syslog(LOG_DAEMON | LOG_NOTICE, "audit: head was %ju line(s) "
-		    "behind (crash); chain goes on past them",
-		    (uintmax_t)(res->from.seq - h.at.seq));
-	if (res->keep == (uint64_t)st.st_size)
-		return CS_OK;
-	if (a->use_syslog)
-		syslog(LOG_DAEMON | LOG_NOTICE, "audit: cutting a last line "
-		    "with no newline (crash mid-write), %ju bytes",
-		    (uintmax_t)st.st_size - res->keep);
-	return ftruncate(fd, (off_t)res->keep) == 0 ? CS_OK : CS_ERR_IO;
+		    "does not verify (tampering?)", (uintmax_t)res->bad_line);
+	if (res->keep < (uint64_t)st.st_size &&
+	    ftruncate(fd, (off_t)res->keep) != 0)
+		return CS_ERR_IO;
+	return CS_OK;
 }
 
 /* audit_append - the locked part of cs_audit_log */

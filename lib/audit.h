@@ -51,7 +51,7 @@ cs_result cs_audit_log(struct cs_audit *a, const char *event, json_t *fields);
 struct cs_audit_report {
 	uint64_t lines;			/* whole lines read */
 	uint64_t bad_line;		/* 1-based; 0 when none */
-	char why[160];			/* when ok: empty, or a crash's traces */
+	char why[160];			/* if ok: empty, or a crash's traces */
 };
 
 /* cs_audit_verify - check the chain and the head record; CS_OK when intact

@@ -10,17 +10,16 @@
  *   line N: not a JSON object          garbage, or a line cut in the middle
  *   line N: seq S where N expected     a line removed, repeated or moved
  *   line N: MAC mismatch               a line edited or forged (or one
- *                                      before it removed and the rest
- *                                      renumbered)
- *   log ends at line N but head ...    lines cut from the end
+ *                                      before it removed, rest renumbered)
+ *   line N: missing: log ends at ...   lines cut from the end
+ *   line N: cut short, but head ...    the same, mid-line (only past head
+ *                                      is a cut line a crash's doing)
  *   head record does not match line N  the log rewritten
  *   head record MAC mismatch           head edited
  *
- * Not problems, only noted in the report: lines past head whose chain checks
- * out, and a last line with no '\n'. An append syncs its line before it
- * replaces head, so a crash (kill -9) between the two leaves the first, and
- * a crash inside the write the second; a line whose mac checks out was made
- * with the key, which a forger does not have. The price: a head rolled back
+ * Only noted: lines past head whose chain checks out (a kill -9 between an
+ * append's sync and its head update; a forger has no key to make them), and
+ * a last line with no '\n' (a kill inside the write). So a head rolled back
  * over an intact log goes unseen, which loses nothing.
  *
  * What this cannot see: a log and head both deleted, or both rolled back
@@ -45,7 +44,7 @@
 
 #include "audit.h"
 
-#define VERIFY_HEAD_MAX 256	/* a real head line is under 170 bytes */
+#define VERIFY_HEAD_MAX 256	/* a real head line is under 200 bytes */
 #define VERIFY_MAC_TAG ",\"mac\":\""
 /* a line ends ,"mac":"<64 hex>"} */
 #define VERIFY_TAIL (sizeof(VERIFY_MAC_TAG) - 1 + CS_AUDIT_MAC_HEX + 2)
@@ -60,7 +59,7 @@ struct verify_walk {
 	struct cs_audit_pos at;		/* just after the last good line */
 	uint64_t mark;			/* remember where line mark ends, */
 	struct cs_audit_pos marked;	/* here, once the walk passes it */
-	int partial;			/* the log ends in a line with no '\n' */
+	int partial;			/* the log ends without a '\n' */
 };
 
 /* verify_read_all - read up to n bytes until EOF; *got gets the count */
@@ -125,16 +124,6 @@ cs_audit_line_mac(const struct cs_audit *a, const char prev[CS_AUDIT_MAC_HEX],
 	return CS_OK;
 }
 
-/* verify_put64 - n as 8 bytes big-endian */
-static void
-verify_put64(uint8_t *out, uint64_t n)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		out[i] = (uint8_t)(n >> (56 - 8 * i));
-}
-
 /* cs_audit_head_hmac - hex hmac of a head record ("head" cannot start a
  * line mac's input, which begins with hex digits, so the two never collide) */
 void
@@ -142,10 +131,13 @@ cs_audit_head_hmac(const struct cs_audit *a, const struct cs_audit_pos *p,
     char out[CS_AUDIT_MAC_HEX + 1])
 {
 	uint8_t msg[4 + 8 + 8 + CS_AUDIT_MAC_HEX], raw[CS_HASH_LEN];
+	int i;
 
 	memcpy(msg, "head", 4);
-	verify_put64(msg + 4, p->seq);
-	verify_put64(msg + 12, p->off);
+	for (i = 0; i < 8; i++) {	/* big-endian */
+		msg[4 + i] = (uint8_t)(p->seq >> (56 - 8 * i));
+		msg[12 + i] = (uint8_t)(p->off >> (56 - 8 * i));
+	}
 	memcpy(msg + 20, p->mac, CS_AUDIT_MAC_HEX);
 	cs_hmac_sha256(a->key, sizeof(a->key), msg, sizeof(msg), raw);
 	verify_hex(raw, sizeof(raw), out);
@@ -352,19 +344,6 @@ verify_line(struct verify_walk *w, const char *line, size_t len,
 	return CS_OK;
 }
 
-/* verify_walk_init - a walk starting just after from, to remember where
- * line mark ends */
-static void
-verify_walk_init(struct verify_walk *w, const struct cs_audit *a,
-    const struct cs_audit_pos *from, uint64_t mark)
-{
-	memset(w, 0, sizeof(*w));
-	w->a = a;
-	w->at = *from;
-	w->mark = mark;
-	w->marked = *from;
-}
-
 /* verify_walk - check the log's lines (fd) from w->at.off to its end: CS_OK
  * when all of them check out (w->partial set if a last line has no '\n'),
  * CS_ERR_AUTH at the first that does not (rep names it), or another error */
@@ -378,8 +357,6 @@ verify_walk(struct verify_walk *w, int fd, struct cs_audit_report *rep)
 	FILE *fp;
 	int dfd;
 
-	if (w->at.off > (uint64_t)INT64_MAX)
-		return CS_ERR_TOOBIG;
 	/* a dup, so fclose() leaves fd, and with it our lock, alone */
 	if ((dfd = dup(fd)) < 0)
 		return CS_ERR_IO;
@@ -435,26 +412,19 @@ verify_last_nl(int fd, uint64_t lo, uint64_t size, uint64_t *end)
 }
 
 /* verify_anchored - whether the log (fd, size bytes) still has a line
- * boundary where head says its lines end, so a walk can start there */
+ * boundary at off, where head says its lines end, so a walk can start there */
 static cs_result
-verify_anchored(int fd, const struct cs_audit_pos *at, uint64_t size,
-    int *yes)
+verify_anchored(int fd, uint64_t off, uint64_t size, int *yes)
 {
 	ssize_t n;
-	char c;
+	char c = '\n';
 
 	*yes = 0;
-	if (at->off > size || at->off > (uint64_t)INT64_MAX)
+	if (off > size)
 		return CS_OK;	/* cut short: verify reports it */
-	if (at->off == 0) {
-		*yes = 1;
-		return CS_OK;
-	}
-	while ((n = pread(fd, &c, 1, (off_t)(at->off - 1))) < 0 &&
-	    errno == EINTR)
-		;
-	if (n != 1)
-		return CS_ERR_IO;
+	while (off > 0 && (n = pread(fd, &c, 1, (off_t)(off - 1))) != 1)
+		if (n != -1 || errno != EINTR)
+			return CS_ERR_IO;
 	*yes = c == '\n';
 	return CS_OK;
 }
@@ -465,8 +435,8 @@ cs_result
 cs_audit_resume(const struct cs_audit *a, int fd,
     const struct cs_audit_head *h, uint64_t size, struct cs_audit_resume *res)
 {
-	struct cs_audit_report scratch;
-	struct verify_walk w;
+	struct verify_walk w = { .a = a, .at = h->at, .marked = h->at };
+	struct cs_audit_report scratch = { .bad_line = 0 };
 	uint64_t lo = 0;
 	int anchored = 0;
 	cs_result r;
@@ -476,15 +446,13 @@ cs_audit_resume(const struct cs_audit *a, int fd,
 	res->from = h->at;
 	res->bad_line = 0;
 	if (h->state == CS_AUDIT_HEAD_OK &&
-	    (r = verify_anchored(fd, &h->at, size, &anchored)) != CS_OK)
+	    (r = verify_anchored(fd, h->at.off, size, &anchored)) != CS_OK)
 		return r;
 	if (anchored && size == h->at.off) {
 		res->keep = size;	/* the usual case: nothing past head */
 		return CS_OK;
 	}
 	if (anchored) {
-		memset(&scratch, 0, sizeof(scratch));
-		verify_walk_init(&w, a, &h->at, 0);
 		if ((r = verify_walk(&w, fd, &scratch)) == CS_OK) {
 			/* a crash's leftovers: made with the key, so ours */
 			res->from = w.at;
@@ -538,10 +506,15 @@ verify_head(const struct cs_audit_head *h, const struct verify_walk *w,
 	case CS_AUDIT_HEAD_OK:
 		break;
 	}
+	if (h->at.seq > w->at.seq && w->partial)
+		return verify_fail(rep, w->at.seq + 1, "line %" PRIu64 ": cut "
+		    "short, but head records %" PRIu64 " lines (truncated)",
+		    w->at.seq + 1, h->at.seq);
 	if (h->at.seq > w->at.seq)
-		return verify_fail(rep, w->at.seq + 1, "log ends at line %"
-		    PRIu64 " but head records %" PRIu64 " lines (truncated)",
-		    w->at.seq, h->at.seq);
+		return verify_fail(rep, w->at.seq + 1, "line %" PRIu64 ": "
+		    "missing: log ends at line %" PRIu64 " but head records %"
+		    PRIu64 " lines (truncated)", w->at.seq + 1, w->at.seq,
+		    h->at.seq);
 	if (!cs_ct_equal(w->marked.mac, h->at.mac, CS_AUDIT_MAC_HEX) ||
 	    w->marked.off != h->at.off)
 		return verify_fail(rep, h->at.seq, "head record does not match "
@@ -595,13 +568,13 @@ verify_open(const struct cs_audit *a, struct cs_audit_report *rep,
 cs_result
 cs_audit_verify(struct cs_audit *a, struct cs_audit_report *rep)
 {
+	struct verify_walk w = { .a = a, .at = verify_origin,
+	    .marked = verify_origin };
 	struct cs_audit_head head;
-	struct verify_walk w;
 	cs_result r = CS_OK;
 	int fd;
 
 	memset(rep, 0, sizeof(*rep));
-	verify_walk_init(&w, a, &verify_origin, 0);
 	if ((fd = verify_open(a, rep, &r)) == -2)
 		return r;
 	/* read head only now, under the lock, so it matches the log */

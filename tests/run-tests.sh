@@ -113,12 +113,12 @@ run_main_unit_tests() {
 		count_failure "main build: no $BUILD_DIR/Makefile (run ./setup.sh build)"
 		return
 	fi
-	if run_logged "$LOG_DIR/make-check.log" 1200 make -C "$BUILD_DIR" -j2 check >/dev/null; then
+	# -k: a unit test that does not build must not hide the others
+	if run_logged "$LOG_DIR/make-check.log" 1200 make -C "$BUILD_DIR" -k -j2 check >/dev/null; then
 		count_pass "main build: make check"
 	else
-		tail -n 40 "$LOG_DIR/make-check.log"
+		grep -E 'error|Error' "$LOG_DIR/make-check.log" | tail -n 20
 		count_failure "main build: make check failed (log: $LOG_DIR/make-check.log)"
-		return
 	fi
 	run_unit_binaries "$BUILD_DIR" unit
 }
@@ -146,12 +146,11 @@ run_asan_unit_tests() {
 		count_failure "asan build: configure failed (log: $LOG_DIR/asan-configure.log)"
 		return
 	fi
-	if run_logged "$LOG_DIR/asan-make.log" 1200 make -C "$ASAN_DIR" -j2 check >/dev/null; then
+	if run_logged "$LOG_DIR/asan-make.log" 1200 make -C "$ASAN_DIR" -k -j2 check >/dev/null; then
 		count_pass "asan build: make check (programs and unit tests)"
 	else
-		tail -n 40 "$LOG_DIR/asan-make.log"
-		count_failure "asan build: make failed (log: $LOG_DIR/asan-make.log)"
-		return
+		grep -E 'error|Error' "$LOG_DIR/asan-make.log" | tail -n 20
+		count_failure "asan build: make check failed (log: $LOG_DIR/asan-make.log)"
 	fi
 	run_unit_binaries "$ASAN_DIR" asan \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \

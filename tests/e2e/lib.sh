@@ -85,7 +85,11 @@ diag() {
 ok_if() {
 	local desc=$1
 	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc" "failed: $*"; fi
+	if "$@" >"$WORK/ok_if.out" 2>&1; then
+		ok "$desc"
+	else
+		not_ok "$desc" "failed: $*" "$(head -c 2000 "$WORK/ok_if.out")"
+	fi
 }
 
 # skip - a test that cannot run here, counted as passed with a reason

@@ -111,7 +111,7 @@ as_user cs_bob rm -f "$delivered" >/dev/null 2>&1
 ok_if "cs_bob cannot delete cs_alice's delivered file" test -f "$delivered"
 run_cmd as_user cs_bob touch "$SCANS/cs_alice/planted-by-bob"
 ok_if "cs_bob cannot create files in cs_alice's delivery folder" test ! -e "$SCANS/cs_alice/planted-by-bob"
-run_cmd as_user cs_alice cat "$delivered"
+run_cmd as_user cs_alice cmp -s "$delivered" "$doc_a"
 ok_if "cs_alice can read her delivered file" test "$RUN_STATUS" -eq 0
 
 # --- submitting as someone else

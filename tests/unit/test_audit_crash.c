@@ -119,8 +119,8 @@ truncated_log_is_found(void **state)
 	log_many(f, 1, NLINES);
 	drop_line(f, NLINES);
 	drop_line(f, NLINES - 1);
-	expect_bad(f, NLINES - 1, "log ends at line 18 but head records 20 "
-	    "lines (truncated)");
+	expect_bad(f, NLINES - 1, "line 19: missing: log ends at line 18 but "
+	    "head records 20 lines (truncated)");
 	(void)cs_audit_verify(&f->a, &rep);
 	assert_int_equal(rep.lines, NLINES - 2);
 }
@@ -139,7 +139,7 @@ truncated_mid_line_is_found(void **state)
 	p = line_at(buf, NLINES - 1, &n);
 	spill(f, "audit/audit.log", buf, (size_t)(p - buf) + n / 2);
 	free(buf);
-	expect_bad(f, NLINES - 1, "log ends at line 18 but head records 20 "
+	expect_bad(f, NLINES - 1, "line 19: cut short, but head records 20 "
 	    "lines (truncated)");
 	log_one(f, NLINES + 1);
 	expect_bad(f, NLINES - 1, "line 19: seq 21 where 19 expected (line "
