@@ -54,6 +54,10 @@ struct cs_audit_report {
 	char why[160];			/* if ok: empty, or a crash's traces */
 };
 
+/* cs_audit_has - 1 when a line with this event and job was recorded, 0
+ * when not, -1 when the log cannot be read (recovery paths only: a scan) */
+int cs_audit_has(struct cs_audit *a, const char *event, const char *job);
+
 /* cs_audit_verify - check the chain and the head record; CS_OK when intact
  * (rep->why notes lines past head or a last line cut short, if any),
  * CS_ERR_AUTH (report names the line) otherwise */

@@ -27,6 +27,7 @@ agent_reply(int sock, cs_result r, int permanent, const char *detail)
 	memset(&rep, 0, sizeof(rep));
 	rep.result = r;
 	rep.permanent = permanent;
+	rep.earlier = strcmp(detail, CS_LOCALDIR_EARLIER) == 0;
 	snprintf(rep.detail, sizeof(rep.detail), "%s", detail);
 	(void)send(sock, &rep, sizeof(rep), MSG_NOSIGNAL);
 }
@@ -80,7 +81,10 @@ agent_do(const struct cs_config *cfg, int sock, const struct agent_req *req,
 	case AGENT_COMMIT:
 		r = localdir_commit(dirfd, req->job, req->name, final,
 		    sizeof(final));
-		snprintf(why, sizeof(why), "%.280s/%.200s", path, final);
+		if (strcmp(final, CS_LOCALDIR_EARLIER) == 0)
+			snprintf(why, sizeof(why), "%s", final);
+		else
+			snprintf(why, sizeof(why), "%.280s/%.200s", path, final);
 		agent_reply(sock, r, 0, r == CS_OK ? why : cs_strerror(r));
 		break;
 	case AGENT_ABORT:

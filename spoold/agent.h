@@ -37,6 +37,7 @@ struct agent_req {
 struct agent_rep {
 	int32_t result;		/* cs_result */
 	int32_t permanent;	/* retrying cannot help */
+	int32_t earlier;	/* COMMIT: it had been committed before */
 	char detail[512];	/* delivered path, or why not */
 };
 
@@ -57,6 +58,9 @@ cs_result localdir_resolve(const struct cs_destination *d, uid_t uid,
 /* localdir_stage - copy data_fd into ".cloudspool-<job>.part" */
 cs_result localdir_stage(int dirfd, const char *job, int data_fd, mode_t mode,
     char *why, size_t whylen);
+
+/* what localdir_commit names when the part file was already gone */
+#define CS_LOCALDIR_EARLIER "(committed before a restart)"
 
 /* localdir_commit - give the part file a free name (never replacing one)
  * and remove the part name; safe to repeat after a crash at any point */

@@ -153,8 +153,12 @@ jobs_commit(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 		    rep.detail));
 		return;
 	}
-	daemon_audit_job(d, "delivered", id, json_pack("{s:s, s:s}",
-	    "action", js->action, "where", rep.detail));
+	/* A commit repeated after a crash may find the delivery done; its
+	 * "delivered" line may or may not have been written before the kill:
+	 * the trail itself says, so the job is recorded delivered once. */
+	if (!rep.earlier || cs_audit_has(&d->audit, "delivered", id) == 0)
+		daemon_audit_job(d, "delivered", id, json_pack("{s:s, s:s}",
+		    "action", js->action, "where", rep.detail));
 	(void)jobs_shred(d, dir, id, "delivered");
 }
 

@@ -207,7 +207,7 @@ localdir_commit(int dirfd, const char *job, const char *name, char *final,
 	if (fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			return cs_errno_result(errno);
-		snprintf(final, finalcap, "(delivered before a restart)");
+		snprintf(final, finalcap, "%s", CS_LOCALDIR_EARLIER);
 		return CS_OK;
 	}
 	if (!S_ISREG(st.st_mode))
@@ -226,8 +226,11 @@ localdir_commit(int dirfd, const char *job, const char *name, char *final,
 		if (cs_fsync_dir(dirfd) != CS_OK)
 			return CS_ERR_IO;
 		snprintf(final, finalcap, "%s", cand);
-	} else
-		snprintf(final, finalcap, "(delivered before a restart)");
+	} else {
+		/* Linked before a crash, part name not yet removed: the
+		 * delivered line was never written, so this is the delivery. */
+		snprintf(final, finalcap, "(name chosen before a restart)");
+	}
 	if (unlinkat(dirfd, part, 0) < 0 && errno != ENOENT)
 		return cs_errno_result(errno);
 	return cs_fsync_dir(dirfd);
