@@ -287,7 +287,7 @@ drop_seal(int fd, const struct cs_spool *sp, const struct cs_config *cfg,
 	    (r = cs_spool_section_begin(w, CS_SECTION_DOCUMENT)) != CS_OK)
 		goto out;
 	for (;;) {
-		n = read(STDIN_FILENO, buf, sizeof(buf));
+		n = read(STDIN_FILENO, buf, CS_STREAM_CHUNK);
 		if (n < 0 && errno == EINTR && !drop_signalled)
 			continue;
 		if (drop_signalled) {
@@ -431,15 +431,13 @@ main(int argc, char **argv)
 	    CS_OK)
 		drop_fail(EX_TEMPFAIL, "spool incoming/: %s", cs_strerror(r));
 	r = drop_seal(fd, &sp, &cfg, &m, &why);
-	if (r == CS_OK && renameat2(sp.dir[CS_DIR_INCOMING], tmp,
-	    sp.dir[CS_DIR_INCOMING], m.job_id, RENAME_NOREPLACE) < 0)
-		r = cs_errno_result(errno);
-	/* We may not open incoming/ to fsync it; syncfs makes the rename
-	 * durable before we tell the caller the job is safe. */
-	if (r == CS_OK && syncfs(fd) < 0) {
-		r = cs_errno_result(errno);
-		/* We are about to say "nothing was submitted": make it true. */
-		(void)unlinkat(sp.dir[CS_DIR_INCOMING], m.job_id, 0);
+	if (r == CS_OK) {
+		r = cs_move(sp.dir[CS_DIR_INCOMING], tmp, sp.dir[CS_DIR_INCOMING],
+		    m.job_id);
+		/* Renamed but not durable: we are about to say "nothing was
+		 * submitted", so make it true (EEXIST is another job's name). */
+		if (r != CS_OK && r != CS_ERR_EXISTS)
+			(void)unlinkat(sp.dir[CS_DIR_INCOMING], m.job_id, 0);
 	}
 	if (close(fd) < 0 && r == CS_OK)
 		r = CS_ERR_IO;

@@ -20,7 +20,7 @@ static const struct {
 	mode_t mode;
 	int drop_group;
 } cs_spool_layout[CS_DIR__COUNT] = {
-	[CS_DIR_INCOMING] = { "incoming", 01730, 1 },
+	[CS_DIR_INCOMING] = { "incoming", 01770, 1 },
 	[CS_DIR_ACTIVE] = { "active", 0700, 0 },
 	[CS_DIR_DEFERRED] = { "deferred", 0700, 0 },
 	[CS_DIR_HOLD] = { "hold", 0700, 0 },
@@ -143,10 +143,8 @@ cs_result
 cs_spool_open_drop(struct cs_spool *s, const char *path, char *err,
     size_t errlen)
 {
-	/* incoming/ is 1730: the helper may create in it but not read it, so
-	 * its fds are O_PATH (lookups and renames only, no fsync). */
 	return spool_open_some(s, path, (1u << CS_DIR_INCOMING) |
-	    (1u << CS_DIR_PUBLIC) | (1u << CS_DIR_STATUS), O_PATH, err, errlen);
+	    (1u << CS_DIR_PUBLIC) | (1u << CS_DIR_STATUS), O_RDONLY, err, errlen);
 }
 
 /* cs_spool_close - close every open fd */

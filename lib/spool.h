@@ -2,7 +2,7 @@
  * spool.h - the spool's folders, opened once as directory fds.
  *
  *   ROOT       0710 cloudspool:cloudspool-drop
- *   incoming/  1730 cloudspool:cloudspool-drop  the drop helper writes here
+ *   incoming/  1770 cloudspool:cloudspool-drop  the drop helper writes here
  *   active/    0700  picked up, waiting for processing and delivery
  *   deferred/  0700  delivery failed, waiting for a retry
  *   hold/      0700  waiting for the user's consent (later issues)
@@ -49,8 +49,8 @@ cs_result cs_spool_init(const char *path, gid_t drop_gid, char *err,
 cs_result cs_spool_open(struct cs_spool *s, const char *path, char *err,
     size_t errlen);
 
-/* cs_spool_open_drop - open ROOT, incoming/, public/ and status/ only, as
- * O_PATH fds (the drop helper: it may not list or read anything else) */
+/* cs_spool_open_drop - open ROOT (O_PATH), incoming/, public/ and status/
+ * only: the drop helper may not reach anything else */
 cs_result cs_spool_open_drop(struct cs_spool *s, const char *path, char *err,
     size_t errlen);
 
