@@ -16,7 +16,8 @@
 #   3. When strace is installed: the number of read(2) calls the helper
 #      makes for a 1 MiB input, which shows the size of its input reads.
 #
-# Environment: RUNS (5), SIZE_MB (200), RSS_RUNS (3), BENCH_ROOT
+# Environment: RUNS (5), SIZE_MB (200), RSS_RUNS (3), RSS_METHOD (poll:
+# use the VmHWM poller even when /usr/bin/time is installed), BENCH_ROOT
 # (/srv/cloudspool-bench), BENCH_USER (csbench). Needs root; makes the user
 # if missing and removes it at the end; removes every job it submitted.
 set -euo pipefail
@@ -33,7 +34,7 @@ bench_require_root
 DROP=$(bench_find_prog cloudspool-drop /usr/sbin/cloudspool-drop)
 DAEMON=$(bench_find_prog cloudspoold /usr/sbin/cloudspoold)
 TIME_BIN=
-[ -x /usr/bin/time ] && TIME_BIN=/usr/bin/time
+[ -x /usr/bin/time ] && [ "${RSS_METHOD:-}" != poll ] && TIME_BIN=/usr/bin/time
 STRACE=$(command -v strace 2>/dev/null || true)
 
 DD_OUT=$BENCH_ROOT/dd.out
@@ -46,14 +47,13 @@ CHILD=
 cleanup() {
 	local rc=$? id
 	trap - EXIT INT TERM
-	if [ -n "$CHILD" ] && kill -0 "$CHILD" 2>/dev/null; then
-		kill -TERM "$CHILD" 2>/dev/null || true
-		wait "$CHILD" 2>/dev/null || true
-	fi
+	bench_stop_pid "$CHILD"
 	for id in "${JOBS[@]}"; do
 		rm -f -- "$BENCH_SPOOL/incoming/$id"
 	done
+	bench_purge_incoming
 	rm -f -- "$DD_OUT" "$DROP_OUT" "$DROP_ERR" "$BENCH_ROOT/strace.out"
+	rm -f -- "$BENCH_ROOT"/{drop.mibps,dd.mibps,ratio,rss-1,rss-50,rss-200}
 	bench_remove_user
 	exit "$rc"
 }
@@ -82,20 +82,25 @@ run_drop() {
 	local in=$1 name=$2 t0 t1 rc=0 k v _ hwm state
 	DROP_RSS=0
 	if [ -n "$TIME_BIN" ]; then
+		# in the background and waited for, so that a signal to this
+		# script is handled at once (the trap stops the helper)
 		t0=$(bench_now_us)
-		bench_as_user "$TIME_BIN" -f 'cs-bench-maxrss-kb %M' \
+		"${BENCH_AS_USER[@]}" "$TIME_BIN" -f 'cs-bench-maxrss-kb %M' \
 		    "$DROP" -c "$BENCH_CONF" -a demo -n "$name" \
-		    <"$in" >"$DROP_OUT" 2>"$DROP_ERR" || rc=$?
+		    <"$in" >"$DROP_OUT" 2>"$DROP_ERR" &
+		CHILD=$!
+		wait "$CHILD" || rc=$?
 		t1=$(bench_now_us)
+		CHILD=
 		DROP_RSS=$(awk '/^cs-bench-maxrss-kb /{ print $2 }' "$DROP_ERR")
 	else
 		t0=$(bench_now_us)
-		bench_as_user "$DROP" -c "$BENCH_CONF" -a demo -n "$name" \
+		"${BENCH_AS_USER[@]}" "$DROP" -c "$BENCH_CONF" -a demo -n "$name" \
 		    <"$in" >"$DROP_OUT" 2>"$DROP_ERR" &
 		CHILD=$!
 		# VmHWM only grows; read it (no fork) until the helper is a zombie
 		while :; do
-			hwm= state=
+			hwm='' state=''
 			while read -r k v _; do
 				case $k in
 				VmHWM:) hwm=$v ;;
@@ -123,8 +128,11 @@ run_dd() {
 	local t0 t1
 	rm -f -- "$DD_OUT"
 	t0=$(bench_now_us)
-	dd if="$1" of="$DD_OUT" bs=1M conv=fsync status=none
+	dd if="$1" of="$DD_OUT" bs=1M conv=fsync status=none &
+	CHILD=$!
+	wait "$CHILD" || bench_die "dd failed"
 	t1=$(bench_now_us)
+	CHILD=
 	DD_US=$((t1 - t0))
 	rm -f -- "$DD_OUT"
 }
@@ -136,8 +144,8 @@ mibps() {
 
 # row LABEL - "median  min  max" of the numbers on stdin, one table row
 row() {
-	local n med p90 min max
-	read -r n med p90 min max < <(bench_stats)
+	local med min max
+	read -r _ med _ min max < <(bench_stats)
 	printf '%-30s %10s %10s %10s\n' "$1" "$med" "$min" "$max"
 }
 
@@ -161,17 +169,24 @@ echo "   1 MiB input seals to $sealed bytes (overhead $((sealed - 1048576)) byte
 # 3. (first, it is quick) how the helper reads its input
 READ_CALLS=
 if [ -n "$STRACE" ]; then
-	"$STRACE" -c -e trace=read -o "$BENCH_ROOT/strace.out" \
-	    setpriv --reuid="$BENCH_USER" --regid="$BENCH_USER" --init-groups -- \
-	    "$DROP" -c "$BENCH_CONF" -a demo -n strace.bin \
-	    <"$BENCH_ROOT/input-1m.bin" >"$DROP_OUT" 2>"$DROP_ERR" ||
+	"$STRACE" -e trace=read -o "$BENCH_ROOT/strace.out" \
+	    "${BENCH_AS_USER[@]}" "$DROP" -c "$BENCH_CONF" -a demo -n strace.bin \
+	    <"$BENCH_ROOT/input-1m.bin" >"$DROP_OUT" 2>"$DROP_ERR" &
+	CHILD=$!
+	wait "$CHILD" ||
 		bench_die "cloudspool-drop under strace failed: $(head -3 "$DROP_ERR")"
+	CHILD=
 	id=$(head -n 1 "$DROP_OUT")
 	JOBS+=("$id")
 	forget_job "$id"
-	READ_CALLS=$(awk '$NF == "read" { print $4 }' "$BENCH_ROOT/strace.out")
-	echo "   strace: $READ_CALLS read() calls for a 1 MiB input" \
-	    "($(awk -v c="$READ_CALLS" 'BEGIN { printf "%.1f", 1048576 / c }') bytes per call on average)"
+	# only the reads of standard input: "read(0, ..., SIZE) = GOT"
+	read -r READ_CALLS READ_BYTES READ_ASK < <(awk '
+		/^read\(0,/ { n++; got += $NF; ask = $(NF - 2) }
+		END { sub(/\)$/, "", ask); printf "%d %d %s\n", n, got, ask }' \
+	    "$BENCH_ROOT/strace.out")
+	rm -f -- "$BENCH_ROOT/strace.out"
+	echo "   strace: $READ_CALLS read(0) calls for a 1 MiB input, $READ_BYTES bytes," \
+	    "each asking for $READ_ASK bytes"
 fi
 
 # 1. throughput, RUNS alternating pairs, cold cache before each measurement
@@ -183,7 +198,7 @@ CACHE_DROPPED=1
 for ((i = 1; i <= RUNS; i++)); do
 	for which in drop dd; do
 		if (( i % 2 == 0 )); then
-			[ "$which" = drop ] && which=dd || which=drop
+			if [ "$which" = drop ]; then which='dd'; else which='drop'; fi
 		fi
 		c=$(bench_drop_caches)
 		[ "$c" = 1 ] || CACHE_DROPPED=0
@@ -225,7 +240,7 @@ row "dd conv=fsync (MiB/s)" <"$BENCH_ROOT/dd.mibps"
 row "cloudspool-drop (MiB/s)" <"$BENCH_ROOT/drop.mibps"
 row "ratio drop/dd (per run)" <"$BENCH_ROOT/ratio"
 echo "ratio target >= 0.70: $verdict (median $med_ratio)"
-[ -n "$READ_CALLS" ] && echo "read() calls for 1 MiB of input: $READ_CALLS"
+[ -n "$READ_CALLS" ] && echo "read(0) calls for 1 MiB of input: $READ_CALLS (each asks for $READ_ASK bytes)"
 echo
 echo "peak RSS of cloudspool-drop (KiB; $([ -n "$TIME_BIN" ] && echo '/usr/bin/time -f %M' || echo 'VmHWM polled every 10 ms'))"
 printf '%-30s %10s %10s %10s\n' "input" median min max

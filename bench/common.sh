@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/common.sh - shared set-up and statistics for the cloudspool benches.
 # Sourced by bench-drop.sh and bench-latency.sh; not meant to be run.
 #
@@ -85,6 +86,48 @@ bench_ensure_user() {
 	fi
 }
 
+# bench_purge_incoming - remove whatever the bench user left in incoming/
+# (a job finished while we were being interrupted, or a temporary file);
+# only this bench's own spool, only files that user owns
+bench_purge_incoming() {
+	local uid
+	uid=$(id -u "$BENCH_USER" 2>/dev/null) || return 0
+	[ -d "$BENCH_SPOOL/incoming" ] || return 0
+	find "$BENCH_SPOOL/incoming" -mindepth 1 -maxdepth 1 -type f \
+	    -uid "$uid" -delete 2>/dev/null || true
+}
+
+# bench_descendants PID - the pids below PID (children first, then theirs)
+bench_descendants() {
+	local kid
+	for kid in $(cat "/proc/$1/task/$1/children" 2>/dev/null || true); do
+		echo "$kid"
+		bench_descendants "$kid"
+	done
+}
+
+# bench_stop_pid PID - TERM a process we started and everything below it
+# (e.g. /usr/bin/time's child, the helper), by pid only; then reap it
+bench_stop_pid() {
+	local pid=$1 kids
+	[ -n "$pid" ] || return 0
+	kids=$(bench_descendants "$pid")
+	# shellcheck disable=SC2086 # kids is a list of pids
+	[ -z "$kids" ] || kill -TERM $kids 2>/dev/null || true
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	# the helper may outlive its parent by a moment: wait (at most 5 s)
+	# until the processes below are gone, so the user can be removed
+	for ((n = 0; n < 500; n++)); do
+		local alive=0 k
+		for k in $kids; do
+			[ -d "/proc/$k" ] && [ "$(awk '/^State:/ { print $2 }' "/proc/$k/status" 2>/dev/null)" != Z ] && alive=1
+		done
+		[ "$alive" = 0 ] && break
+		bench_nap 0.01
+	done
+}
+
 # bench_remove_user - undo bench_ensure_user, and its delivered files
 bench_remove_user() {
 	rm -rf "${BENCH_SCANS:?}/$BENCH_USER"
@@ -94,11 +137,12 @@ bench_remove_user() {
 	fi
 }
 
-# bench_as_user - run a command as the bench user: setpriv execs it in
-# place (no PAM session, no extra process), so $! is the program itself
-bench_as_user() {
-	setpriv --reuid="$BENCH_USER" --regid="$BENCH_USER" --init-groups -- "$@"
-}
+# BENCH_AS_USER - prefix that runs a command as the bench user: setpriv
+# execs it in place (no PAM session, no extra process). Used as an array,
+# not a function, so that `"${BENCH_AS_USER[@]}" prog &` leaves the program
+# itself in $! (a function run with & would be a bash subshell)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+BENCH_AS_USER=(setpriv --reuid="$BENCH_USER" --regid="$BENCH_USER" --init-groups --)
 
 # bench_make_input FILE BYTES [FROM] - random bytes, made once and kept;
 # with FROM, the first BYTES of that file
