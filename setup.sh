@@ -23,14 +23,14 @@ DEMO_USER=csdemo
 SBINDIR=/usr/sbin
 BINDIR=/usr/bin
 
-# Debian packages: build, unit tests, and what the end-to-end tests use
-# (faketime moves the clock, acl/e2fsprogs/procps/util-linux/passwd give the
-# harness getfacl, chattr, ps, runuser/setpriv, useradd; jq reads the audit).
+# Debian packages: build and unit tests, then what the end-to-end tests
+# use: faketime/libfaketime move the daemon's clock, jq reads the audit
+# trail, procps (ps), util-linux (runuser), passwd (useradd) and acl are the
+# harness's tools.
 DEB_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	nettle-dev libinih-dev libjansson-dev libcmocka-dev libseccomp-dev
-	faketime libfaketime acl jq procps psmisc util-linux passwd e2fsprogs
-	coreutils findutils grep gawk
+	faketime libfaketime jq acl procps util-linux passwd
 )
 
 # heading - one visible line per step
@@ -76,6 +76,8 @@ clean_in_tree_configuration() {
 build_all() {
 	heading "Build (in $BUILD_DIR)"
 	clean_in_tree_configuration
+	# git keeps no empty folder: configure.ac's macro dir may be missing
+	mkdir -p "$SRC_DIR/m4"
 	(cd "$SRC_DIR" && autoreconf -fi)
 	mkdir -p "$BUILD_DIR"
 	(
@@ -87,7 +89,10 @@ build_all() {
 }
 
 # ensure_system_accounts - group cloudspool-drop, system user cloudspool in
-# it, shell nologin; systemd-sysusers with our sysusers.d file when present
+# it, shell nologin. systemd-sysusers reads our sysusers.d file from the
+# source tree (the one make install puts in /usr/lib/sysusers.d): the
+# accounts must exist before make install, whose hook makes the drop helper
+# setgid cloudspool-drop. groupadd/useradd cover machines without it.
 ensure_system_accounts() {
 	local sysusers_file=$SRC_DIR/doc/systemd/cloudspool-sysusers.conf
 	if command -v systemd-sysusers >/dev/null 2>&1 && [ -f "$sysusers_file" ]; then
@@ -245,7 +250,7 @@ run_demo() {
 
 	heading "Demo user and sample document"
 	ensure_demo_user
-	local home doc folder before job_ids newest
+	local home doc folder before job_ids newest where
 	home=$(getent passwd "$DEMO_USER" | cut -d: -f6)
 	doc=$home/cloudspool-sample.pdf
 	write_sample_pdf "$doc" "Hello from cloudspool, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -280,8 +285,15 @@ run_demo() {
 
 	heading "Delivered"
 	ls -l "$folder/"
-	newest=$(ls -t "$folder" | head -n 1)
-	echo "the document is now $folder/$newest (owned by $DEMO_USER)"
+	# the audit trail says where this job went; the newest file otherwise
+	where=$("$SBINDIR/cloudspoolctl" -c "$CONF" audit show 2>/dev/null |
+		jq -r --arg id "$job_ids" 'select(.event == "delivered" and .job == $id) | .where' 2>/dev/null |
+		tail -n 1) || where=
+	if [ -z "$where" ]; then
+		newest=$(find "$folder" -maxdepth 1 -type f -printf '%T@ %f\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
+		where=$folder/$newest
+	fi
+	echo "the document is now $where (owned by $DEMO_USER)"
 
 	heading "Audit trail (cloudspoolctl audit show | tail)"
 	"$SBINDIR/cloudspoolctl" -c "$CONF" audit show | tail

@@ -20,16 +20,25 @@
 
 /* agent_reply - send a reply on the socket */
 static void
-agent_reply(int sock, cs_result r, int permanent, const char *detail)
+agent_reply_full(int sock, cs_result r, int permanent, const char *detail,
+    int earlier, uint64_t ino)
 {
 	struct agent_rep rep;
 
 	memset(&rep, 0, sizeof(rep));
+	rep.earlier = earlier;
+	rep.ino = ino;
 	rep.result = r;
 	rep.permanent = permanent;
-	rep.earlier = strcmp(detail, CS_LOCALDIR_EARLIER) == 0;
 	snprintf(rep.detail, sizeof(rep.detail), "%s", detail);
 	(void)send(sock, &rep, sizeof(rep), MSG_NOSIGNAL);
+}
+
+/* agent_reply - a reply with no COMMIT or STAGE details */
+static void
+agent_reply(int sock, cs_result r, int permanent, const char *detail)
+{
+	agent_reply_full(sock, r, permanent, detail, 0, 0);
 }
 
 /* agent_do - the per-request child: resolve, become the user, act */
@@ -40,6 +49,8 @@ agent_do(const struct cs_config *cfg, int sock, const struct agent_req *req,
 	const struct cs_destination *d = NULL;
 	char user[CS_USER_MAX], path[4096], why[512], final[CS_NAME_MAX + 16];
 	const char *mode_s;
+	uint64_t ino = 0;
+	int earlier;
 	uid_t uid;
 	gid_t gid;
 	cs_result r;
@@ -63,7 +74,9 @@ agent_do(const struct cs_config *cfg, int sock, const struct agent_req *req,
 	r = localdir_resolve(d, uid, gid, user, &dirfd, path, sizeof(path),
 	    why, sizeof(why));
 	if (r != CS_OK) {
-		agent_reply(sock, r, r != CS_ERR_TEMP, why);
+		/* An unsafe folder may be an admin's mistake, fixed within
+		 * the hour: retry until the job's deadline, do not shred. */
+		agent_reply(sock, r, r == CS_ERR_CONFIG, why);
 		_exit(0);
 	}
 	if (geteuid() == 0 && cs_drop_privileges(uid, gid, (gid_t)-1) != CS_OK) {
@@ -75,17 +88,18 @@ agent_do(const struct cs_config *cfg, int sock, const struct agent_req *req,
 	case AGENT_STAGE:
 		r = localdir_stage(dirfd, req->job, data_fd,
 		    mode_s != NULL ? (mode_t)strtoul(mode_s, NULL, 8) : 0600,
-		    why, sizeof(why));
-		agent_reply(sock, r, 0, r == CS_OK ? path : why);
+		    &ino, why, sizeof(why));
+		agent_reply_full(sock, r, 0, r == CS_OK ? path : why, 0, ino);
 		break;
 	case AGENT_COMMIT:
-		r = localdir_commit(dirfd, req->job, req->name, final,
-		    sizeof(final));
+		r = localdir_commit(dirfd, req->job, req->name, req->ino, final,
+		    sizeof(final), &earlier);
 		if (strcmp(final, CS_LOCALDIR_EARLIER) == 0)
 			snprintf(why, sizeof(why), "%s", final);
 		else
 			snprintf(why, sizeof(why), "%.280s/%.200s", path, final);
-		agent_reply(sock, r, 0, r == CS_OK ? why : cs_strerror(r));
+		agent_reply_full(sock, r, 0, r == CS_OK ? why : cs_strerror(r),
+		    earlier, 0);
 		break;
 	case AGENT_ABORT:
 		r = localdir_abort(dirfd, req->job);

@@ -32,12 +32,14 @@ struct agent_req {
 	char dest[65];
 	char job[CS_JOB_ID_MAX];
 	char name[CS_NAME_MAX + 1];
+	uint64_t ino;		/* COMMIT: the staged file's inode, 0 if unknown */
 };
 
 struct agent_rep {
 	int32_t result;		/* cs_result */
 	int32_t permanent;	/* retrying cannot help */
 	int32_t earlier;	/* COMMIT: it had been committed before */
+	uint64_t ino;		/* STAGE: the staged file's inode */
 	char detail[512];	/* delivered path, or why not */
 };
 
@@ -55,17 +57,18 @@ cs_result localdir_resolve(const struct cs_destination *d, uid_t uid,
     gid_t gid, const char *user, int *dirfd, char *path, size_t pathcap,
     char *why, size_t whylen);
 
-/* localdir_stage - copy data_fd into ".cloudspool-<job>.part" */
+/* localdir_stage - copy data_fd into ".cloudspool-<job>.part"; *ino
+ * receives its inode, so a resumed commit can name the delivered file */
 cs_result localdir_stage(int dirfd, const char *job, int data_fd, mode_t mode,
-    char *why, size_t whylen);
+    uint64_t *ino, char *why, size_t whylen);
 
-/* what localdir_commit names when the part file was already gone */
+/* what localdir_commit names when it cannot find the file it committed */
 #define CS_LOCALDIR_EARLIER "(committed before a restart)"
 
 /* localdir_commit - give the part file a free name (never replacing one)
  * and remove the part name; safe to repeat after a crash at any point */
 cs_result localdir_commit(int dirfd, const char *job, const char *name,
-    char *final, size_t finalcap);
+    uint64_t ino, char *final, size_t finalcap, int *earlier);
 
 /* localdir_abort - remove the part file */
 cs_result localdir_abort(int dirfd, const char *job);

@@ -42,6 +42,7 @@ struct cs_jobstate {
 	uint32_t uid;
 	char action[65];
 	enum cs_phase phase;
+	uint64_t ino;			/* staged file's inode (localdir) */
 };
 
 /* jobstate_load - read id's record in dirfd; CS_ERR_NOTFOUND when none */

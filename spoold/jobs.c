@@ -124,6 +124,7 @@ jobs_agent(struct cs_daemon *d, enum agent_op op, const char *id,
 	}
 	req.op = op;
 	req.uid = js->uid;
+	req.ino = js->ino;
 	snprintf(req.dest, sizeof(req.dest), "%s", act->destination->name);
 	snprintf(req.job, sizeof(req.job), "%s", id);
 	snprintf(req.name, sizeof(req.name), "%s", name != NULL ? name : "-");
@@ -220,6 +221,7 @@ jobs_stage(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 		return r;
 	}
 	js->phase = CS_PHASE_COMMITTING;
+	js->ino = rep->ino;
 	if ((r = jobstate_save(d->sp.dir[dir], id, js)) != CS_OK) {
 		snprintf(rep->detail, sizeof(rep->detail), "saving state: %s",
 		    cs_strerror(r));

@@ -38,7 +38,7 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	char name[96], buf[1024];
 	json_t *o;
 	const char *action;
-	json_int_t dl, nt, at, uid, ph;
+	json_int_t dl, nt, at, uid, ph, ino = 0;
 	size_t len;
 	cs_result r;
 
@@ -48,9 +48,9 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	if ((r = cs_read_small_file(dirfd, name, buf, sizeof(buf), &len)) != CS_OK)
 		return r;
 	o = json_loadb(buf, len, 0, NULL);
-	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I}", "deadline", &dl,
-	    "next_try", &nt, "attempts", &at, "uid", &uid, "action", &action,
-	    "phase", &ph) != 0 || at < 0 || at > UINT32_MAX || uid < 0 ||
+	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I, s?I}", "deadline",
+	    &dl, "next_try", &nt, "attempts", &at, "uid", &uid, "action",
+	    &action, "phase", &ph, "ino", &ino) != 0 || at < 0 || at > UINT32_MAX || uid < 0 ||
 	    uid > UINT32_MAX || ph < CS_PHASE_NONE || ph > CS_PHASE_COMMITTING ||
 	    strlen(action) >= sizeof(js->action)) {
 		json_decref(o);
@@ -62,6 +62,7 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	js->uid = (uint32_t)uid;
 	memcpy(js->action, action, strlen(action) + 1);
 	js->phase = (enum cs_phase)ph;
+	js->ino = (uint64_t)ino;
 	json_decref(o);
 	return CS_OK;
 }
@@ -76,12 +77,12 @@ jobstate_save(int dirfd, const char *id, const struct cs_jobstate *js)
 
 	if (state_name(id, name, sizeof(name)) < 0)
 		return CS_ERR_INVAL;
-	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:I}",
 	    "deadline", (json_int_t)js->deadline,
 	    "next_try", (json_int_t)js->next_try,
 	    "attempts", (json_int_t)js->attempts,
 	    "uid", (json_int_t)js->uid, "action", js->action,
-	    "phase", (json_int_t)js->phase);
+	    "phase", (json_int_t)js->phase, "ino", (json_int_t)js->ino);
 	if (o == NULL)
 		return CS_ERR_INVAL;
 	len = json_dumpb(o, buf, sizeof(buf), JSON_COMPACT);

@@ -7,6 +7,7 @@
  * part file with two links (link done: just unlink), with one link (link
  * not done: do it), or no part file (done earlier): never a second copy.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -141,8 +142,9 @@ part_name(const char *job, char *buf, size_t cap)
 /* localdir_stage - write the whole document to the part file, durably */
 cs_result
 localdir_stage(int dirfd, const char *job, int data_fd, mode_t mode,
-    char *why, size_t whylen)
+    uint64_t *ino, char *why, size_t whylen)
 {
+	struct stat st;
 	char part[96], buf[65536];
 	ssize_t n;
 	cs_result r = CS_OK;
@@ -156,8 +158,10 @@ localdir_stage(int dirfd, const char *job, int data_fd, mode_t mode,
 		    cs_strerror(r));
 		return r;
 	}
-	if (fchmod(fd, mode) < 0)
+	if (fchmod(fd, mode) < 0 || fstat(fd, &st) < 0)
 		r = CS_ERR_IO;
+	else
+		*ino = (uint64_t)st.st_ino;
 	while (r == CS_OK && (n = read(data_fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno != EINTR)
@@ -194,43 +198,87 @@ candidate_name(const char *name, unsigned n, char *out, size_t cap)
 		    name, n, name + stem);
 }
 
-/* localdir_commit - link the part file to the first free name */
-cs_result
-localdir_commit(int dirfd, const char *job, const char *name, char *final,
+/* find_by_inode - the name (other than skip) of the regular file with
+ * inode ino in the folder */
+static int
+find_by_inode(int dirfd, uint64_t ino, const char *skip, char *out, size_t cap)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, found = 0;
+
+	if (ino == 0 || (fd = dup(dirfd)) < 0)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	while (!found && (de = readdir(d)) != NULL) {
+		if ((uint64_t)de->d_ino != ino || strcmp(de->d_name, skip) == 0 ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		snprintf(out, cap, "%s", de->d_name);
+		found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
+/* link_free_name - hard-link the part file to name or its first free
+ * variant; linkat never follows a symlink planted at a candidate */
+static cs_result
+link_free_name(int dirfd, const char *part, const char *name, char *final,
     size_t finalcap)
 {
-	char part[96], cand[CS_NAME_MAX + 16];
-	struct stat st;
+	char cand[CS_NAME_MAX + 16];
 	unsigned n;
 
+	for (n = 0; n < 10000; n++) {
+		candidate_name(name, n, cand, sizeof(cand));
+		if (linkat(dirfd, part, dirfd, cand, 0) == 0) {
+			snprintf(final, finalcap, "%s", cand);
+			return cs_fsync_dir(dirfd);
+		}
+		if (errno != EEXIST)
+			return cs_errno_result(errno);
+	}
+	return CS_ERR_EXISTS;
+}
+
+/* localdir_commit - link the part file to the first free name */
+cs_result
+localdir_commit(int dirfd, const char *job, const char *name, uint64_t ino,
+    char *final, size_t finalcap, int *earlier)
+{
+	char part[96];
+	struct stat st;
+	cs_result r;
+
+	*earlier = 0;
 	part_name(job, part, sizeof(part));
 	if (fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			return cs_errno_result(errno);
-		snprintf(final, finalcap, "%s", CS_LOCALDIR_EARLIER);
+		/* Done before a crash; the staged inode says under what name. */
+		*earlier = 1;
+		if (!find_by_inode(dirfd, ino, part, final, finalcap))
+			snprintf(final, finalcap, "%s", CS_LOCALDIR_EARLIER);
 		return CS_OK;
 	}
 	if (!S_ISREG(st.st_mode))
 		return CS_ERR_UNSAFE;
-	if (st.st_nlink < 2) {
-		for (n = 0; n < 10000; n++) {
-			candidate_name(name, n, cand, sizeof(cand));
-			/* linkat never follows a symlink planted at cand */
-			if (linkat(dirfd, part, dirfd, cand, 0) == 0)
-				break;
-			if (errno != EEXIST)
-				return cs_errno_result(errno);
-		}
-		if (n == 10000)
-			return CS_ERR_EXISTS;
-		if (cs_fsync_dir(dirfd) != CS_OK)
-			return CS_ERR_IO;
-		snprintf(final, finalcap, "%s", cand);
-	} else {
-		/* Linked before a crash, part name not yet removed: the
-		 * delivered line was never written, so this is the delivery. */
-		snprintf(final, finalcap, "(name chosen before a restart)");
-	}
+	if (st.st_nlink < 2)
+		r = link_free_name(dirfd, part, name, final, finalcap);
+	else if (!find_by_inode(dirfd, (uint64_t)st.st_ino, part, final,
+	    finalcap))
+		r = CS_ERR_NOTFOUND;	/* the second link is not in this folder */
+	else
+		r = CS_OK;
+	if (r != CS_OK)
+		return r;
 	if (unlinkat(dirfd, part, 0) < 0 && errno != ENOENT)
 		return cs_errno_result(errno);
 	return cs_fsync_dir(dirfd);

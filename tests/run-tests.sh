@@ -7,7 +7,9 @@
 #      -fsanitize=address,undefined, leak detection on and every sanitizer
 #      report fatal;
 #   3. every end-to-end script tests/e2e/t-*.sh, against the installed
-#      programs (./setup.sh install), as root, with real users.
+#      programs (./setup.sh install), as root, with real users;
+#   4. the end-to-end scripts that stress the daemon most (CS_E2E_ASAN_SCRIPTS)
+#      again, driving the sanitizer-built cloudspoold from build-asan/.
 #
 # Every part prints TAP. The runner counts "ok" and "not ok" lines across
 # all of them; a program that exits non-zero without a "not ok" line, or
@@ -19,7 +21,8 @@
 #
 # Environment: CS_BUILD_DIR (default build/), CS_ASAN_DIR (default
 # build-asan/), CS_E2E_FILTER (a glob: run only matching e2e scripts),
-# CS_SKIP_ASAN=1 and CS_SKIP_UNIT=1 to leave parts out while developing.
+# CS_E2E_ASAN_SCRIPTS (names for part 4), CS_SKIP_ASAN=1 (parts 2 and 4)
+# and CS_SKIP_UNIT=1 to leave parts out while developing.
 set -uo pipefail
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +30,7 @@ BUILD_DIR=${CS_BUILD_DIR:-$SRC_DIR/build}
 ASAN_DIR=${CS_ASAN_DIR:-$SRC_DIR/build-asan}
 LOG_DIR=$BUILD_DIR/test-logs
 E2E_FILTER=${CS_E2E_FILTER:-t-*.sh}
+E2E_ASAN_SCRIPTS=${CS_E2E_ASAN_SCRIPTS:-t-submit-deliver t-hostile t-crash t-retention}
 UNIT_TIMEOUT=300
 E2E_TIMEOUT=900
 ASAN_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
@@ -120,12 +124,16 @@ run_main_unit_tests() {
 		grep -E 'error|Error' "$LOG_DIR/make-check.log" | tail -n 20
 		count_failure "main build: make check failed (log: $LOG_DIR/make-check.log)"
 	fi
-	run_unit_binaries "$BUILD_DIR" unit
+	run_unit_binaries "$BUILD_DIR" main
 }
 
 # configure_asan_build - configure build-asan/ once (out of tree)
 configure_asan_build() {
-	[ -f "$ASAN_DIR/Makefile" ] && return 0
+	if [ -f "$ASAN_DIR/Makefile" ]; then
+		# reuse it only when configured the way this script does
+		"$ASAN_DIR/config.status" --config 2>/dev/null | grep -qE -- "(^| )'?--prefix=/usr'?( |$)" && return 0
+		rm -rf "$ASAN_DIR"
+	fi
 	if [ -f "$SRC_DIR/config.status" ]; then
 		echo "# the source tree is configured in place; an out-of-tree build needs 'make distclean' there"
 		return 1
@@ -134,7 +142,10 @@ configure_asan_build() {
 	mkdir -p "$ASAN_DIR"
 	# --disable-werror: -O1 with sanitizers warns differently; the main
 	# build is the one that holds the tree to -Werror.
+	# the installed layout's paths, so the sanitizer-built daemon finds
+	# the installed worker and config
 	(cd "$ASAN_DIR" && "$SRC_DIR/configure" --disable-werror \
+		--prefix=/usr --sysconfdir=/etc --localstatedir=/var \
 		CFLAGS="$ASAN_CFLAGS" LDFLAGS="$ASAN_LDFLAGS")
 }
 
@@ -180,6 +191,40 @@ run_e2e_tests() {
 	[ "$found" -eq 1 ] || count_failure "e2e: no scripts match tests/e2e/$E2E_FILTER"
 }
 
+# run_e2e_asan_tests - the e2e scripts that stress the daemon most, again,
+# with the sanitizer-built cloudspoold (installed helpers otherwise); each
+# script ends with a check that the daemon logs hold no sanitizer report.
+# Leak checks are off here: LeakSanitizer cannot inspect a process that
+# dropped its privileges; libfaketime's preload may precede the ASan runtime.
+run_e2e_asan_tests() {
+	local name status
+	section "end-to-end tests with the sanitizer-built cloudspoold"
+	if [ ! -x "$ASAN_DIR/cloudspoold" ]; then
+		count_failure "e2e-asan: no $ASAN_DIR/cloudspoold"
+		return
+	fi
+	for name in $E2E_ASAN_SCRIPTS; do
+		[ -f "$SRC_DIR/tests/e2e/$name.sh" ] || continue
+		printf '# --- %s (asan daemon)\n' "$name"
+		run_logged "$LOG_DIR/e2e-asan-$name.log" "$E2E_TIMEOUT" \
+			env CS_DAEMON="$ASAN_DIR/cloudspoold" \
+			ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0 \
+			UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+			bash "$SRC_DIR/tests/e2e/$name.sh"
+		status=$?
+		record_tap_results "$LOG_DIR/e2e-asan-$name.log" "e2e-asan/$name" "$status"
+	done
+}
+
+# run_style_check - the source rules (tests/style/checksrc.sh), as TAP
+run_style_check() {
+	local status
+	section "source style (tests/style/checksrc.sh)"
+	run_logged "$LOG_DIR/style.log" 120 bash "$SRC_DIR/tests/style/checksrc.sh"
+	status=$?
+	record_tap_results "$LOG_DIR/style.log" "style" "$status"
+}
+
 # print_summary - failures again, then the closing line
 print_summary() {
 	local line
@@ -197,9 +242,11 @@ print_summary() {
 main() {
 	mkdir -p "$LOG_DIR"
 	cd "$SRC_DIR" || exit 1
+	run_style_check
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_main_unit_tests
 	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_asan_unit_tests
 	run_e2e_tests
+	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests
 	print_summary
 	[ "$FAILED" -eq 0 ]
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/lib.sh - shared helpers of the end-to-end tests (source it).
 #
 # The tests drive the installed programs (./setup.sh install) as root, with
@@ -30,7 +31,9 @@ CS_BINDIR=${CS_BINDIR:-/usr/bin}
 CS_SBINDIR=${CS_SBINDIR:-/usr/sbin}
 CLOUDSPOOL=$CS_BINDIR/cloudspool
 DROP=$CS_SBINDIR/cloudspool-drop
-DAEMON=$CS_SBINDIR/cloudspoold
+# CS_DAEMON: another cloudspoold to drive (tests/run-tests.sh passes the
+# sanitizer build's); everything else is always the installed programs
+DAEMON=${CS_DAEMON:-$CS_SBINDIR/cloudspoold}
 CTL=$CS_SBINDIR/cloudspoolctl
 
 TEST_NAME=$(basename "$0" .sh)
@@ -105,8 +108,18 @@ bail_out() {
 	finish
 }
 
-# finish - the plan, and the exit status (the EXIT trap cleans up)
+# finish - the plan, and the exit status (the EXIT trap cleans up); with
+# a sanitizer-built daemon (CS_DAEMON) its logs must hold no report
 finish() {
+	local reports
+	if [ -n "${CS_DAEMON:-}" ] && [ -d "$LOGS" ]; then
+		reports=$(grep -hE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LOGS"/*.log 2>/dev/null | head -n 5)
+		if [ -z "$reports" ]; then
+			ok "no sanitizer report from $DAEMON"
+		else
+			not_ok "no sanitizer report from $DAEMON" "$reports"
+		fi
+	fi
 	printf '1..%d\n' "$TAP_COUNT"
 	[ "$TAP_FAILS" -eq 0 ] && exit 0
 	exit 1
@@ -184,6 +197,7 @@ setup_test_root() {
 	install -d -m 0755 -o root -g root "$TEST_BASE" "$TEST_ROOT" "$SCANS"
 	install -d -m 0700 -o root -g root "$LOGS" "$WORK"
 	: >"$WORK/markers"
+	chmod 0600 "$WORK/markers"
 	date +%s >"$WORK/started"
 }
 
@@ -286,17 +300,15 @@ new_marker() {
 	printf '%s\n' "$m"
 }
 
-# make_document - path, marker, size in KiB (default 4): the marker on the
-# first line and before every 4000 random bytes, so any leaked chunk shows
+# make_document - path, marker, size in KiB (default 4): random text with
+# the marker on the first line and before every 4000 bytes, so that any
+# leaked chunk of plaintext shows
 make_document() {
-	local path=$1 marker=$2 kib=${3:-4} i
+	local path=$1 marker=$2 kib=${3:-4}
 	{
-		printf 'cloudspool test document\n'
-		for ((i = 0; i < kib; i++)); do
-			printf '%s\n' "$marker"
-			head -c 4000 /dev/urandom
-		done
-		printf '\n%s end\n' "$marker"
+		printf 'cloudspool test document\n%s\n' "$marker"
+		head -c $((kib * 768)) /dev/urandom | base64 -w 4000 |
+			awk -v m="$marker" '{ print; print m }'
 	} >"$path"
 }
 
@@ -331,6 +343,20 @@ assert_no_markers() {
 	[ -s "$WORK/markers" ] || { ok "$desc (no markers yet)"; return; }
 	mapfile -t paths < <(marker_search_paths)
 	hits=$(grep -rlFa -D skip --no-messages -f "$WORK/markers" -- "${paths[@]}" 2>/dev/null)
+	if [ -z "$hits" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "found in:" "$hits"
+	fi
+}
+
+# assert_no_marker - one marker, the same places as assert_no_markers
+assert_no_marker() {
+	local marker=$1 desc=${2:-the marker is nowhere but in the delivered file}
+	local hits
+	local -a paths
+	mapfile -t paths < <(marker_search_paths)
+	hits=$(grep -rlFa -D skip --no-messages -e "$marker" -- "${paths[@]}" 2>/dev/null)
 	if [ -z "$hits" ]; then
 		ok "$desc"
 	else
@@ -423,12 +449,19 @@ stop_daemon() {
 
 # kill_daemon_hard - kill -9 the daemon now; its children (agent, worker)
 # get 3 s to notice and exit on their own; LINGERING receives the pids that
-# did not (those are then killed too)
+# did not (those are then killed too). With "tree", the whole process tree
+# gets SIGKILL at once instead (a power cut, or systemd killing the cgroup).
 kill_daemon_hard() {
-	local pids pid i
+	local mode=${1:-daemon} pids pid i
 	LINGERING=()
 	[ -n "$DAEMON_PID" ] || return 0
 	mapfile -t pids < <(process_tree "$DAEMON_PID")
+	if [ "$mode" = tree ]; then
+		kill -KILL "${pids[@]}" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+		DAEMON_PID=
+		return 0
+	fi
 	kill -KILL "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID" 2>/dev/null
 	for i in $(seq 1 30); do
@@ -523,6 +556,16 @@ audit_count() {
 # audit_has - at least one line with this event mentioning this text
 audit_has() {
 	[ "$(audit_count "$@")" -ge 1 ]
+}
+
+# audit_has_any_of - text, events: a line of any of the events mentions text
+audit_has_any_of() {
+	local text=$1 ev
+	shift
+	for ev in "$@"; do
+		audit_has "$ev" "$text" && return 0
+	done
+	return 1
 }
 
 # audit_lines_mentioning - every audit line that mentions a text

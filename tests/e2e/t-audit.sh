@@ -7,7 +7,8 @@
 # daemon running): an edited byte, a removed line, a truncated last line, a
 # removed last line, swapped lines, an appended copy of a line and an
 # edited head record each make verify exit 1 and name the bad line (where
-# there is one). The restored trail verifies again.
+# there is one). The restored trail verifies again, and keeps growing
+# verifiably with admin actions (keys rotate, audited) and new jobs.
 source "$(dirname "$0")/lib.sh"
 
 setup_standard
@@ -25,12 +26,19 @@ id2=$RUN_OUT
 run_daemon_once
 wait_for_delivery cs_bob second.pdf "$id2" 10 || not_ok "the second job is delivered" "$(spool_entries)"
 
+# A hostile file name: terminal escapes, a bell, a newline, bad UTF-8.
+hostile_name=$(printf 'evil\033]0;pwned\007\033[31mred\nsecond line\377.pdf')
+run_cmd as_user cs_alice "$CLOUDSPOOL" -c "$CONF" submit -a t --name "$hostile_name" - <"$doc"
+id_h=$RUN_OUT
+run_daemon_once
+job_gone "$id_h" || not_ok "the job with a hostile name is processed" "$(run_diag)" "$(spool_entries)"
+
 log=$(audit_log_file)
 audit_dir=$SPOOL/audit
 lines=$(wc -l <"$log")
 
 # --- the intact trail
-if [ "$lines" -ge 6 ] && jq -e . "$log" >/dev/null 2>&1 && [ "$(jq -c . "$log" | wc -l)" -eq "$lines" ]; then
+if [ "$lines" -ge 6 ] && [ "$(jq -c 'select(type == "object")' "$log" 2>/dev/null | wc -l)" -eq "$lines" ]; then
 	ok "the audit log has $lines lines, each one JSON object"
 else
 	not_ok "the audit log has at least 6 lines, each one JSON object" "$(head -c 2000 "$log")"
@@ -45,7 +53,8 @@ else
 	not_ok "the job's submitted, delivered and shredded events are in the trail" \
 		"missing: ${missing_events[*]}" "events: $(jq -r .event "$log" | sort | uniq -c | tr '\n' ' ')"
 fi
-if jq -e 'select(.mac == null or (.mac | test("^[0-9a-f]{64}$") | not))' "$log" >/dev/null 2>&1; then
+# (jq -e reports on the last input only in jq 1.6: count output lines)
+if jq -c 'select(.mac == null or (.mac | test("^[0-9a-f]{64}$") | not))' "$log" 2>/dev/null | grep -q .; then
 	not_ok "every line carries a 64-hex-digit mac" "$(jq -c 'select(.mac == null)' "$log" | head -n 3)"
 else
 	ok "every line carries a 64-hex-digit mac"
@@ -54,6 +63,18 @@ if ! grep -qF "$marker" "$log"; then
 	ok "the audit trail holds no document content"
 else
 	not_ok "the audit trail holds no document content"
+fi
+if ! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$log" && [ "$(jq -c . "$log" | wc -l)" -eq "$lines" ]; then
+	ok "a hostile file name leaves no control byte in the audit log, one JSON line per event"
+else
+	not_ok "a hostile file name leaves no control byte in the audit log, one JSON line per event" \
+		"$(audit_lines_mentioning "$id_h" | cat -v)"
+fi
+run_cmd "$CTL" -c "$CONF" audit show
+if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' <<<"$RUN_OUT"; then
+	not_ok "audit show prints no control byte" "$(cat -v <<<"$RUN_OUT" | grep -F "$id_h")"
+else
+	ok "audit show prints no control byte"
 fi
 run_cmd "$CTL" -c "$CONF" audit show
 if [ "$RUN_STATUS" -eq 0 ] && grep -qF "$id" <<<"$RUN_OUT"; then
@@ -87,7 +108,7 @@ check_tamper_found() {
 	local desc=$1 line=$2
 	run_cmd "$CTL" -c "$CONF" audit verify
 	if [ "$RUN_STATUS" -eq 1 ] &&
-		{ [ -z "$line" ] || grep -qiE "line[^0-9]{0,3}$line([^0-9]|$)" <<<"$RUN_OUT$RUN_ERR"; }; then
+		{ [ -z "$line" ] || grep -qiE "line[^0-9]{0,3}$line([^0-9]|$)|(^|[^0-9])$line lines?([^a-z]|$)" <<<"$RUN_OUT$RUN_ERR"; }; then
 		ok "$desc: verify exits 1${line:+ and names line $line}"
 	else
 		not_ok "$desc: verify exits 1${line:+ and names line $line}" "$(run_diag)"
@@ -140,8 +161,30 @@ fi
 
 # Verification of the restored trail, then the daemon appends to it fine.
 check_audit_verifies "the restored trail verifies again"
+
+# Admin actions are audited too: a key rotation by hand.
+run_cmd "$CTL" -c "$CONF" keys rotate
+if [ "$RUN_STATUS" -eq 0 ] && jq -c 'select(.event == "admin" and (tostring | test("rotate")))' "$log" 2>/dev/null | grep -q . &&
+	[ "$(jq -c 'select(.event == "key_created")' "$log" | wc -l)" -ge 2 ]; then
+	ok "cloudspoolctl keys rotate makes a new epoch, audited as an admin action and key_created"
+else
+	not_ok "cloudspoolctl keys rotate makes a new epoch, audited as an admin action and key_created" \
+		"$(run_diag)" "$(tail -n 3 "$log")"
+fi
+run_cmd "$CTL" -c "$CONF" keys list
+if [ "$RUN_STATUS" -eq 0 ] && [ "$(grep -c . <<<"$RUN_OUT")" -ge 2 ] && grep -q 'current' <<<"$RUN_OUT"; then
+	ok "cloudspoolctl keys list shows both epochs and the current one"
+else
+	not_ok "cloudspoolctl keys list shows both epochs and the current one" "$(run_diag)"
+fi
 submit_as cs_alice "$(user_document cs_alice third.pdf "$marker" 1)"
+id3=$RUN_OUT
 run_daemon_once
+if wait_for_delivery cs_alice third.pdf "$id3" 10; then
+	ok "a job sealed to the new epoch is delivered"
+else
+	not_ok "a job sealed to the new epoch is delivered" "$(run_diag)" "$(spool_entries)"
+fi
 check_audit_verifies "after more events the trail still verifies"
 assert_no_markers
 finish

@@ -8,8 +8,10 @@
 # an empty file, a job owned by cs_bob whose sealed metadata claims
 # cs_alice, a job planted by the cloudspool user, a symlink, a hard link, a
 # FIFO, a directory, a name that is no job id, and files that vanish between
-# listing and opening. A genuine job in the same pass is still delivered;
-# nothing hostile reaches a delivery folder; the audit trail verifies.
+# listing and opening; also half-written dot-files (old, fresh, symlinked,
+# FIFO, huge), and queued jobs whose user or action disappeared. A genuine
+# job in the same pass is still delivered; nothing hostile reaches a
+# delivery folder; the audit trail verifies.
 source "$(dirname "$0")/lib.sh"
 
 setup_standard max_job_size=1M
@@ -61,7 +63,7 @@ f=$(variant); patch_bytes "$f" 8 '\x00\x63'; plant "$f" cs_alice "future version
 f=$(variant); patch_bytes "$f" 10 '\xff\xff'; plant "$f" cs_alice "absurd header length"
 f=$(variant); patch_bytes "$f" 16 '\xff\xff\xff\xff\xff\xff\xff\xff'; plant "$f" cs_alice "absurd key epoch"
 f=$(variant); patch_bytes "$f" $((size - 20)) '\x00\x01\x02\x03'; plant "$f" cs_alice "flipped bytes in the last chunk"
-f=$(variant); truncate -s 4G "$f"; plant "$f" cs_alice "4 GiB sparse file (max_job_size 1M)"
+f=$(variant); truncate -s 256M "$f"; plant "$f" cs_alice "256 MiB sparse file (max_job_size 1M)"
 : >"$WORK/variant"; plant "$WORK/variant" cs_alice "empty file"
 head -c 5000 /dev/urandom >"$WORK/variant"; plant "$WORK/variant" cs_alice "random bytes"
 f=$(variant); plant "$f" cs_bob "a copy under another name (metadata names another job)"
@@ -100,7 +102,34 @@ cp "$raw" "$SPOOL/incoming/not-a-job-id"
 chown cs_alice:cloudspool-drop "$SPOOL/incoming/not-a-job-id"
 planted[not-a-job-id]="a name that is no job id"
 
-diag "planted ${#planted[@]} hostile entries next to the genuine job"
+# Dot names are the drop helper's half-written files: an old one is
+# shredded (stale_incoming), a fresh one is left alone; an old dot-symlink,
+# dot-FIFO or huge sparse dot-file must be removed without following,
+# blocking or writing gigabytes.
+declare -A stale # dot name -> what it is
+name=.$(random_job_id)
+head -c 3000 /dev/urandom >"$SPOOL/incoming/$name"
+chown cs_alice:cloudspool-drop "$SPOOL/incoming/$name"
+touch -d '2 hours ago' "$SPOOL/incoming/$name"
+stale[$name]="a half-written file older than stale_incoming"
+fresh=.$(random_job_id)
+head -c 3000 /dev/urandom >"$SPOOL/incoming/$fresh"
+chown cs_alice:cloudspool-drop "$SPOOL/incoming/$fresh"
+cp "$raw" "$outside/dot-link-target"
+name=.$(random_job_id)
+ln -s "$outside/dot-link-target" "$SPOOL/incoming/$name"
+touch -h -d '2 hours ago' "$SPOOL/incoming/$name"
+stale[$name]="an old dot-symlink"
+name=.$(random_job_id)
+mkfifo "$SPOOL/incoming/$name"
+touch -d '2 hours ago' "$SPOOL/incoming/$name"
+stale[$name]="an old dot-FIFO"
+name=.$(random_job_id)
+truncate -s 64G "$SPOOL/incoming/$name"
+touch -d '2 hours ago' "$SPOOL/incoming/$name"
+stale[$name]="an old 64 GiB sparse dot-file"
+
+diag "planted ${#planted[@]} hostile entries and ${#stale[@]} stale dot-files next to the genuine job"
 
 # --- one pass over all of it
 started=$SECONDS
@@ -137,6 +166,25 @@ for name in "${!planted[@]}"; do
 			"in corrupt/: $in_corrupt; still in incoming/: $(ls -la "$SPOOL/incoming/$name" 2>&1)"
 	fi
 done
+
+for name in "${!stale[@]}"; do
+	if [ ! -e "$SPOOL/incoming/$name" ] && [ ! -L "$SPOOL/incoming/$name" ]; then
+		ok "${stale[$name]}: removed"
+	else
+		not_ok "${stale[$name]}: removed" "$(ls -la "$SPOOL/incoming/$name")"
+	fi
+done
+if [ -f "$SPOOL/incoming/$fresh" ]; then
+	ok "a fresh half-written file is left to its drop helper"
+else
+	not_ok "a fresh half-written file is left to its drop helper" "$(ls -la "$SPOOL/incoming")"
+fi
+rm -f "$SPOOL/incoming/$fresh"
+if [ -f "$outside/dot-link-target" ] && cmp -s "$raw" "$outside/dot-link-target"; then
+	ok "the old dot-symlink's target is untouched (not overwritten through the link)"
+else
+	not_ok "the old dot-symlink's target is untouched (not overwritten through the link)" "$(ls -la "$outside")"
+fi
 
 other=$(find "$SCANS" -mindepth 1 -type f ! -path "$SCANS/cs_alice/genuine.pdf")
 if [ -z "$other" ]; then
@@ -184,6 +232,45 @@ else
 	not_ok "a genuine job after the vanishing files is delivered" "$(run_diag)" "$(spool_entries)"
 fi
 stop_daemon
+
+# --- the world changes under queued jobs: the user is deleted, the action
+# is removed from the config. Neither may be delivered; both are audited.
+create_user cs_dave
+{
+	standard_config "$SPOOL" max_job_size=1M users="cs_alice cs_bob cs_dave"
+	printf '\n[action t2]\ndestination = local\nusers = cs_alice\n'
+} | install_config "$CONF"
+marker3=$(new_marker)
+submit_as cs_dave "$(user_document cs_dave dave.pdf "$marker3" 2)"
+id_dave=$RUN_OUT
+run_cmd as_user cs_alice "$CLOUDSPOOL" -c "$CONF" submit -a t2 "$(user_document cs_alice removed-action.pdf "$marker3" 2)"
+id_t2=$RUN_OUT
+if is_job_id "$id_dave" && is_job_id "$id_t2"; then
+	ok "two more jobs are queued (cs_dave's, and one for action t2)"
+else
+	not_ok "two more jobs are queued (cs_dave's, and one for action t2)" "$(run_diag)"
+fi
+userdel -r -f cs_dave >/dev/null 2>&1
+standard_config "$SPOOL" max_job_size=1M | install_config "$CONF"
+run_daemon_once
+status=$?
+ok_if "a pass after the user and the action are gone exits 0" test "$status" -eq 0
+run_daemon_once
+if [ -z "$(find "$SCANS" -name dave.pdf -o -name removed-action.pdf)" ]; then
+	ok "neither job is delivered"
+else
+	not_ok "neither job is delivered" "$(find "$SCANS")"
+fi
+for pair in "cs_dave's job (user deleted):$id_dave" "the job of the removed action:$id_t2"; do
+	what=${pair%%:*} id=${pair##*:}
+	if audit_has_any_of "$id" rejected shredded deferred; then
+		state=kept
+		job_gone "$id" && state=gone
+		ok "$what: audited ($(jq -r --arg id "$id" 'select(.job == $id) | .event' "$(audit_log_file)" | tail -n 1)), job $state"
+	else
+		not_ok "$what: audited" "$(audit_lines_mentioning "$id")"
+	fi
+done
 
 # cloudspoolctl copes with the quarantine too.
 run_cmd "$CTL" -c "$CONF" status

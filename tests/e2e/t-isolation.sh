@@ -29,6 +29,8 @@ else
 	not_ok "cs_alice's sealed job waits in incoming/" "$(spool_entries)"
 fi
 
+assert_no_marker "$marker_a" "the waiting job is sealed: its marker is nowhere on disk but in cs_alice's home"
+
 # check_user_cannot_list - every spool folder is closed to a user
 check_user_cannot_list() {
 	local user=$1 dir listable=()
@@ -74,6 +76,13 @@ check_user_cannot_delete() {
 	fi
 }
 
+# Permission bits are not the whole story: no ACL may open anything up.
+acls=$(getfacl -R -p -s "$SPOOL" 2>/dev/null)
+if [ -z "$acls" ]; then
+	ok "no file or folder of the spool carries an extended ACL"
+else
+	not_ok "no file or folder of the spool carries an extended ACL" "$acls"
+fi
 check_user_cannot_list cs_bob
 check_user_cannot_read cs_bob
 check_user_cannot_delete cs_bob
@@ -102,6 +111,12 @@ if wait_for_delivery cs_alice secret-alice.pdf "$id_a" 10 && cmp -s "$doc_a" "$d
 	ok "cs_alice's document is delivered to her folder"
 else
 	not_ok "cs_alice's document is delivered to her folder" "$(ls -laR "$SCANS" 2>&1)" "$(spool_entries)"
+fi
+acls=$(getfacl -R -p -s "$SCANS" 2>/dev/null)
+if [ -z "$acls" ]; then
+	ok "delivered files and folders carry no extended ACL"
+else
+	not_ok "delivered files and folders carry no extended ACL" "$acls"
 fi
 run_cmd as_user cs_bob cat "$delivered"
 ok_if "cs_bob cannot read cs_alice's delivered file" test "$RUN_STATUS" -ne 0
@@ -160,6 +175,16 @@ if [ "$RUN_STATUS" -eq 67 ]; then
 	ok "an unknown user name with -u gives EX_NOUSER (67)"
 else
 	not_ok "an unknown user name with -u gives EX_NOUSER (67)" "$(run_diag)"
+fi
+
+# The drop helper's group gives no read access: a user cannot submit a
+# file she cannot read herself.
+before=$(incoming_count)
+submit_as cs_bob /etc/shadow
+if [ "$RUN_STATUS" -ne 0 ] && [ "$(incoming_count)" -eq "$before" ]; then
+	ok "cloudspool submit of a file the user cannot read fails, nothing queued"
+else
+	not_ok "cloudspool submit of a file the user cannot read fails, nothing queued" "$(run_diag)"
 fi
 
 # --- a user the action does not allow

@@ -2,9 +2,12 @@
 # t-limits.sh - the submission limits give a clear error and leave nothing
 # behind: no key yet (75), a document over max_job_size (65, whether it
 # comes as a file or streams on stdin), the free-space floor (75), the
-# per-user job count (75, per user, freed again when a job goes), and a
-# drop helper interrupted by a signal mid-stream. "Nothing behind" means
-# incoming/ holds no new entry, not even a temporary one.
+# per-user job count (75, per user, freed again when a job goes; the job
+# lists of user and admin show the waiting jobs), and a drop helper
+# interrupted by SIGTERM mid-stream. "Nothing behind" means incoming/ holds
+# no new entry, not even a temporary one. A helper killed by SIGKILL cannot
+# clean up: its dot-named partial file is shredded by the daemon once older
+# than stale_incoming (the daemon's clock is moved with libfaketime).
 source "$(dirname "$0")/lib.sh"
 
 setup_test_root
@@ -51,7 +54,7 @@ wait_for_public_key || bail_out "no public key after the first pass"
 
 # --- max_job_size = 1M
 baseline=$(incoming_count)
-big=$(user_document cs_alice big.bin "$(new_marker)" 520) # 2 MiB
+big=$(user_document cs_alice big.bin "$(new_marker)" 2048) # 2 MiB
 drop_as cs_alice -a t -n big.bin <"$big"
 check_refused 65 "cloudspool-drop: over max_job_size gives EX_DATAERR (65), nothing left in incoming/"
 submit_as cs_alice "$big"
@@ -95,10 +98,34 @@ if [ "$(find "$SPOOL"/{active,deferred,hold} -maxdepth 1 -name '*-*' ! -name '*.
 else
 	not_ok "three undeliverable jobs of cs_alice wait in the spool" "$(spool_entries)"
 fi
+# The user's own job list (published by the daemon) and the admin's.
+run_cmd as_user cs_alice "$CLOUDSPOOL" -c "$CONF" jobs
+listed=0
+for id in "${ids[@]}"; do grep -qF "$id" <<<"$RUN_OUT" && listed=$((listed + 1)); done
+if [ "$RUN_STATUS" -eq 0 ] && [ "$listed" -eq 3 ]; then
+	ok "cloudspool jobs shows cs_alice her three waiting jobs"
+else
+	not_ok "cloudspool jobs shows cs_alice her three waiting jobs" "$(run_diag)"
+fi
+run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" jobs
+if [ "$RUN_STATUS" -eq 0 ] && ! grep -qF "${ids[0]}" <<<"$RUN_OUT"; then
+	ok "cloudspool jobs does not show them to cs_bob"
+else
+	not_ok "cloudspool jobs does not show them to cs_bob" "$(run_diag)"
+fi
+run_cmd "$CTL" -c "$CONF" jobs
+listed=0
+for id in "${ids[@]}"; do grep -qF "$id" <<<"$RUN_OUT" && listed=$((listed + 1)); done
+if [ "$RUN_STATUS" -eq 0 ] && [ "$listed" -eq 3 ]; then
+	ok "cloudspoolctl jobs lists the three waiting jobs"
+else
+	not_ok "cloudspoolctl jobs lists the three waiting jobs" "$(run_diag)"
+fi
+
 baseline=$(incoming_count)
 drop_as cs_alice -a t -n fourth.txt <"$WORK/small.txt"
 check_refused 75 "a fourth job over max_jobs_per_user: EX_TEMPFAIL (75), nothing left"
-submit_as cs_alice "$WORK/small.txt"
+submit_as cs_alice "$(user_document cs_alice over-quota.txt "$(new_marker)" 1)"
 check_refused 75 "cloudspool submit over the quota: exit 75 too"
 
 drop_as cs_bob -a t -n bob.txt <"$WORK/small.txt"
@@ -152,6 +179,39 @@ else
 		"incoming/ had $grown entries while it ran: $(ls -la "$SPOOL/incoming")"
 fi
 [ "$grown" -gt "$baseline" ] || diag "note: no temporary file was seen while the drop helper streamed"
+
+# --- SIGKILL cannot be caught: the half-written file stays until the
+# daemon removes it after stale_incoming (1 h; the daemon's clock is moved)
+baseline=$(incoming_count)
+mkfifo "$WORK/slow.fifo"
+as_user cs_alice "$DROP" -c "$CONF" -a t -n killed.bin <"$WORK/slow.fifo" >/dev/null 2>&1 &
+drop_pid=$!
+exec 7>"$WORK/slow.fifo"
+head -c 200000 /dev/urandom >&7
+sleep 1
+kill -KILL "$(process_tree "$drop_pid" | tail -n 1)" 2>/dev/null
+wait "$drop_pid" 2>/dev/null
+exec 7>&-
+rm -f "$WORK/slow.fifo"
+left=$(find "$SPOOL/incoming" -mindepth 1 -maxdepth 1 -name '.*' -printf '%f\n')
+if [ -n "$left" ]; then
+	ok "a drop helper killed with SIGKILL leaves only a dot-named partial file"
+	run_daemon_once
+	if [ -e "$SPOOL/incoming/$left" ]; then
+		ok "a fresh partial file survives a daemon pass (its helper may still be writing)"
+	else
+		not_ok "a fresh partial file survives a daemon pass (its helper may still be writing)"
+	fi
+	run_daemon_once env LD_PRELOAD="$(faketime_library)" FAKETIME=+2h FAKETIME_DONT_FAKE_MONOTONIC=1
+	if [ ! -e "$SPOOL/incoming/$left" ] && audit_has shredded "${left#.}"; then
+		ok "after stale_incoming the daemon shreds the partial file, audited"
+	else
+		not_ok "after stale_incoming the daemon shreds the partial file, audited" "$(ls -la "$SPOOL/incoming")"
+	fi
+else
+	diag "note: no partial file left after SIGKILL"
+	ok "a drop helper killed with SIGKILL leaves nothing at all"
+fi
 
 # Clean up the stuck jobs by hand so nothing outlives the test.
 for id in "${ids[@]:1}"; do

@@ -6,7 +6,10 @@
 # the configured mode; a name collision gets a suffix instead of
 # overwriting; delivered jobs leave nothing in the spool; the plaintext
 # marker never appears outside the delivered files; the audit trail records
-# the deliveries and verifies.
+# the deliveries and verifies. Also: no key before the first pass (75), the
+# daemon's privilege separation (cloudspool, no capabilities, one root
+# agent), config errors with FILE:LINE, one daemon per spool, and inotify
+# waking the daemon long before its tick.
 source "$(dirname "$0")/lib.sh"
 
 setup_standard
@@ -26,6 +29,50 @@ wait_for_public_key || bail_out "the daemon published no public key within 20 s"
 ok "the daemon's first pass publishes the spool's public key"
 
 ok_if "check-config accepts the test config" "$CTL" -c "$CONF" check-config
+
+# Privilege separation: the daemon runs as cloudspool without capabilities;
+# only its small delivery agent stays root.
+wait_until 5 test -n "$(ps -o pid= --ppid "$DAEMON_PID")"
+daemon_user=$(ps -o user= -p "$DAEMON_PID" | tr -d ' ')
+daemon_caps=$(awk '/^CapEff/ { print $2 }' "/proc/$DAEMON_PID/status" 2>/dev/null)
+if [ "$daemon_user" = cloudspool ] && [ "$daemon_caps" = 0000000000000000 ]; then
+	ok "cloudspoold runs as cloudspool with no effective capabilities"
+else
+	not_ok "cloudspoold runs as cloudspool with no effective capabilities" "user $daemon_user, CapEff $daemon_caps"
+fi
+children=$(ps -o user=,comm= --ppid "$DAEMON_PID")
+if [ "$(wc -l <<<"$children")" -eq 1 ] && grep -q '^root ' <<<"$children"; then
+	ok "one root child: the delivery agent"
+else
+	not_ok "one root child: the delivery agent" "$children"
+fi
+
+# Config errors name FILE:LINE and stop every program.
+{
+	standard_config "$SPOOL"
+	printf 'no_such_key = 1\n'
+} | install_config "$WORK/bad.conf"
+bad_line=$(grep -n no_such_key "$WORK/bad.conf" | cut -d: -f1)
+run_cmd "$CTL" -c "$WORK/bad.conf" check-config
+if [ "$RUN_STATUS" -eq 78 ] && grep -qF "bad.conf:$bad_line" <<<"$RUN_OUT$RUN_ERR"; then
+	ok "check-config rejects an unknown key with exit 78 and FILE:LINE"
+else
+	not_ok "check-config rejects an unknown key with exit 78 and FILE:LINE" "$(run_diag)"
+fi
+run_cmd "$DROP" -c "$WORK/bad.conf" -a t </dev/null
+ok_if "cloudspool-drop refuses a broken config with exit 78" test "$RUN_STATUS" -eq 78
+run_daemon_once -c "$WORK/bad.conf"
+ok_if "cloudspoold refuses a broken config" test "$?" -ne 0
+{
+	standard_config "$SPOOL"
+	printf '\n[action orphan]\ndestination = nowhere\nusers = *\n'
+} | install_config "$WORK/bad2.conf"
+run_cmd "$CTL" -c "$WORK/bad2.conf" check-config
+if [ "$RUN_STATUS" -eq 78 ] && grep -q 'nowhere' <<<"$RUN_OUT$RUN_ERR"; then
+	ok "check-config rejects an action naming an undefined destination"
+else
+	not_ok "check-config rejects an action naming an undefined destination" "$(run_diag)"
+fi
 
 run_cmd as_user cs_alice "$CLOUDSPOOL" -c "$CONF" actions
 if [ "$RUN_STATUS" -eq 0 ] && grep -qw t <<<"$RUN_OUT"; then
@@ -89,6 +136,8 @@ check_delivered() {
 	fi
 }
 
+# The daemon may have picked them up already or not: either way, sealed.
+assert_no_marker "$marker_a" "cs_alice's marker is not in the spool, /tmp or the logs right after submission"
 check_delivered cs_alice report-alice.pdf "$id_a" "$doc_a"
 check_delivered cs_bob report-bob.pdf "$id_b" "$doc_b"
 
@@ -194,6 +243,31 @@ if [ "${DAEMON_STATUS:-1}" -eq 0 ] || [ "${DAEMON_STATUS:-1}" -eq 143 ]; then
 else
 	not_ok "the daemon stops cleanly on SIGTERM" "exit status ${DAEMON_STATUS:-none}" "$(tail -n 20 "$LOGS/daemon.log")"
 fi
+
+# A new submission wakes the daemon at once (inotify), not at the next
+# tick: with tick = 60s the document still arrives within 3 s.
+standard_config "$SPOOL" tick=60s | install_config "$CONF"
+start_daemon
+sleep 1
+# One daemon per spool: a second one (say, a cron --once) must not run a
+# pass beside it.
+run_daemon_once
+status=$?
+if [ "$status" -ne 0 ] && daemon_alive; then
+	ok "a second cloudspoold on the same spool refuses to run (exit $status)"
+else
+	not_ok "a second cloudspoold on the same spool refuses to run" "exit $status" "$(tail -n 3 "$LOGS/daemon-once.log")"
+fi
+
+marker_g=$(new_marker)
+doc_g=$(user_document cs_bob quick.pdf "$marker_g" 4)
+submit_as cs_bob "$doc_g"
+if wait_for_delivery cs_bob quick.pdf "$RUN_OUT" 3; then
+	ok "with tick = 60s a submission is delivered within 3 s (inotify wake-up)"
+else
+	not_ok "with tick = 60s a submission is delivered within 3 s (inotify wake-up)" "$(spool_entries)"
+fi
+stop_daemon
 
 ok_if "nothing is left in the spool" spool_is_empty
 check_audit_verifies

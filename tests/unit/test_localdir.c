@@ -30,6 +30,8 @@
 struct fix {
 	char dir[64];
 	int dirfd;
+	uint64_t ino;
+	int earlier;
 };
 
 /* setup - a fresh folder */
@@ -105,10 +107,13 @@ static void
 stage(struct fix *f, const char *text)
 {
 	char why[256];
+	struct stat st;
 	int fd = data_fd(text);
 
-	assert_int_equal(localdir_stage(f->dirfd, JOB, fd, 0600, why,
+	assert_int_equal(localdir_stage(f->dirfd, JOB, fd, 0600, &f->ino, why,
 	    sizeof(why)), CS_OK);
+	assert_int_equal(fstatat(f->dirfd, PART, &st, 0), 0);
+	assert_int_equal((uint64_t)st.st_ino, f->ino);
 	close(fd);
 }
 
@@ -120,8 +125,8 @@ stage_then_commit_delivers_once(void **state)
 	char final[300];
 
 	stage(f, "hello");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", final,
-	    sizeof(final)), CS_OK);
+	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_string_equal(final, "scan.pdf");
 	assert_content(f->dirfd, "scan.pdf", "hello");
 	assert_int_equal(count_entries(f->dir), 1);
@@ -136,11 +141,12 @@ commit_repeated_after_completion_adds_nothing(void **state)
 	char final[300];
 
 	stage(f, "hello");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", final,
-	    sizeof(final)), CS_OK);
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", final,
-	    sizeof(final)), CS_OK);
-	assert_string_equal(final, CS_LOCALDIR_EARLIER);
+	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	    final, sizeof(final), &f->earlier), CS_OK);
+	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	    final, sizeof(final), &f->earlier), CS_OK);
+	assert_true(f->earlier);
+	assert_string_equal(final, "scan.pdf");
 	assert_int_equal(count_entries(f->dir), 1);
 }
 
@@ -153,11 +159,13 @@ commit_after_crash_between_link_and_unlink_adds_nothing(void **state)
 	char final[300];
 
 	stage(f, "hello");
-	assert_int_equal(linkat(f->dirfd, PART, f->dirfd, "scan.pdf", 0), 0);
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", final,
-	    sizeof(final)), CS_OK);
+	assert_int_equal(linkat(f->dirfd, PART, f->dirfd, "scan-7.pdf", 0), 0);
+	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	    final, sizeof(final), &f->earlier), CS_OK);
+	assert_false(f->earlier);
+	assert_string_equal(final, "scan-7.pdf");
 	assert_int_equal(count_entries(f->dir), 1);
-	assert_content(f->dirfd, "scan.pdf", "hello");
+	assert_content(f->dirfd, "scan-7.pdf", "hello");
 }
 
 /* restaged_part_replaces_a_partial_one - a crash mid-stage left a partial
@@ -170,8 +178,8 @@ restaged_part_replaces_a_partial_one(void **state)
 
 	stage(f, "hel");
 	stage(f, "hello");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", final,
-	    sizeof(final)), CS_OK);
+	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_content(f->dirfd, "scan.pdf", "hello");
 }
 
@@ -187,8 +195,8 @@ collision_gets_a_suffix_and_never_replaces(void **state)
 	assert_int_equal(cs_write_all(fd, "old", 3), CS_OK);
 	close(fd);
 	stage(f, "new");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", final,
-	    sizeof(final)), CS_OK);
+	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_string_equal(final, "scan-1.pdf");
 	assert_content(f->dirfd, "scan.pdf", "old");
 	assert_content(f->dirfd, "scan-1.pdf", "new");
@@ -205,8 +213,8 @@ planted_symlink_at_the_name_is_not_followed(void **state)
 	snprintf(target, sizeof(target), "%s-victim", f->dir);
 	assert_int_equal(symlinkat(target, f->dirfd, "scan.pdf"), 0);
 	stage(f, "new");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", final,
-	    sizeof(final)), CS_OK);
+	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_string_equal(final, "scan-1.pdf");
 	assert_int_equal(lstat(target, &st), -1);
 	assert_int_equal(errno, ENOENT);
