@@ -49,6 +49,9 @@
 #include "spool.h"
 #include "spoolfmt.h"
 
+/* Big reads: fewer system calls and a pipe drained in one go. */
+#define DROP_READ_SIZE (1u << 20)
+
 struct drop_args {
 	const char *config;
 	const char *action;
@@ -271,7 +274,7 @@ drop_seal(int fd, const struct cs_spool *sp, const struct cs_config *cfg,
 	cs_result r;
 
 	*why = "out of memory";
-	if ((buf = malloc(CS_STREAM_CHUNK)) == NULL)
+	if ((buf = malloc(DROP_READ_SIZE)) == NULL)
 		return CS_ERR_NOMEM;
 	*why = "spool has no public key yet (is cloudspoold running?)";
 	if ((r = cs_keyring_public(sp->dir[CS_DIR_PUBLIC], &epoch, pk)) != CS_OK)
@@ -287,7 +290,7 @@ drop_seal(int fd, const struct cs_spool *sp, const struct cs_config *cfg,
 	    (r = cs_spool_section_begin(w, CS_SECTION_DOCUMENT)) != CS_OK)
 		goto out;
 	for (;;) {
-		n = read(STDIN_FILENO, buf, CS_STREAM_CHUNK);
+		n = read(STDIN_FILENO, buf, DROP_READ_SIZE);
 		if (n < 0 && errno == EINTR && !drop_signalled)
 			continue;
 		if (drop_signalled) {
@@ -317,7 +320,7 @@ drop_seal(int fd, const struct cs_spool *sp, const struct cs_config *cfg,
 	if (fsync(fd) < 0)
 		r = cs_errno_result(errno);
 out:
-	cs_wipe(buf, CS_STREAM_CHUNK);
+	cs_wipe(buf, DROP_READ_SIZE);
 	free(buf);
 	cs_wipe(meta, sizeof(meta));
 	cs_spool_writer_free(w);

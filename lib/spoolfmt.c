@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bgwriter.h"
 #include "safefile.h"
 #include "spoolfmt.h"
 
@@ -17,7 +18,7 @@ static const char cs_spool_export_label[] = "cloudspool sections";
 static const char cs_spool_section_label[] = "cloudspool section";
 
 struct cs_spool_writer {
-	int fd;
+	struct cs_bgwriter *out;	/* sealing and writing overlap */
 	uint8_t job_secret[CS_HASH_LEN];
 	uint32_t next_index;
 	int section_open;
@@ -115,14 +116,17 @@ cs_spool_writer_new(int fd, uint64_t epoch, const uint8_t pk[CS_X25519_LEN],
 	put_be(hdr + 16, epoch, 8);
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return CS_ERR_NOMEM;
-	w->fd = fd;
+	if ((r = cs_bgwriter_new(fd, &w->out)) != CS_OK) {
+		free(w);
+		return r;
+	}
 	r = cs_hpke_setup_base_s(&ctx, hdr + 24, pk, info,
 	    spool_info(hdr, info));
 	if (r == CS_OK)
 		r = spool_job_secret(&ctx, w->job_secret);
 	cs_hpke_ctx_wipe(&ctx);
 	if (r == CS_OK)
-		r = cs_write_all(fd, hdr, sizeof(hdr));
+		r = cs_bgwriter_write(w->out, hdr, sizeof(hdr));
 	if (r != CS_OK) {
 		cs_spool_writer_free(w);
 		return r;
@@ -147,7 +151,7 @@ cs_spool_section_begin(struct cs_spool_writer *w, enum cs_section_kind kind)
 		return r;
 	cs_stream_init(&w->stream, secret);
 	cs_wipe(secret, sizeof(secret));
-	if ((r = cs_write_all(w->fd, sh, sizeof(sh))) != CS_OK)
+	if ((r = cs_bgwriter_write(w->out, sh, sizeof(sh))) != CS_OK)
 		return r;
 	w->next_index++;
 	w->section_open = 1;
@@ -168,7 +172,7 @@ writer_flush(struct cs_spool_writer *w, int final)
 	w->buflen = 0;
 	if (r != CS_OK)
 		return r;
-	return cs_write_all(w->fd, w->sealed, n);
+	return cs_bgwriter_write(w->out, w->sealed, n);
 }
 
 /* cs_spool_section_write - buffer, sealing each chunk once more follows */
@@ -224,9 +228,10 @@ cs_spool_writer_finish(struct cs_spool_writer *w)
 	put_be(body, w->next_index, 4);
 	put_be(body + 4, w->content_bytes, 8);
 	if ((r = cs_spool_section_begin(w, CS_SECTION_END)) != CS_OK ||
-	    (r = cs_spool_section_write(w, body, sizeof(body))) != CS_OK)
+	    (r = cs_spool_section_write(w, body, sizeof(body))) != CS_OK ||
+	    (r = cs_spool_section_end(w)) != CS_OK)
 		return r;
-	return cs_spool_section_end(w);
+	return cs_bgwriter_flush(w->out);
 }
 
 /* cs_spool_content_bytes - plaintext bytes in content sections so far */
@@ -242,6 +247,7 @@ cs_spool_writer_free(struct cs_spool_writer *w)
 {
 	if (w == NULL)
 		return;
+	cs_bgwriter_free(w->out);
 	cs_wipe(w, sizeof(*w));
 	free(w);
 }

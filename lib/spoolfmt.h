@@ -63,8 +63,9 @@ cs_result cs_spool_section_write(struct cs_spool_writer *w, const void *data,
 /* cs_spool_section_end - seal the open section's final chunk */
 cs_result cs_spool_section_end(struct cs_spool_writer *w);
 
-/* cs_spool_writer_finish - write the END section; the file is then whole
- * (the caller fsyncs and renames it) */
+/* cs_spool_writer_finish - write the END section and wait until every
+ * byte reached fd (a second thread writes while the caller seals); the file
+ * is then whole (the caller fsyncs and renames it) */
 cs_result cs_spool_writer_finish(struct cs_spool_writer *w);
 
 /* cs_spool_content_bytes - plaintext bytes written to content sections */
