@@ -386,6 +386,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const keep_env[] = { NULL };
+	struct drop_args a;
 	struct cs_config cfg;
 	struct cs_jobmeta m;
 	struct cs_spool sp;
@@ -405,7 +406,6 @@ main(int argc, char **argv)
 	if (cs_sanitize_process(027, keep_env) != CS_OK)
 		drop_fail(EX_OSERR, "cannot sanitize the process");
 	drop_install_signals();
-	struct drop_args a;
 	drop_parse_args(argc, argv, &a);
 	drop_check_config_owner(a.config);
 	if (cs_config_load(a.config, &cfg, err, sizeof(err)) != CS_OK)
