@@ -112,14 +112,14 @@ cs_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
 	cs_hmac_sha256(salt, salt_len, ikm, ikm_len, prk);
 }
 
-/* cs_hkdf_expand - RFC 5869 expand; CS_ERR_INVAL when okm_len > 255*32 */
+/* cs_hkdf_expand_pieces - RFC 5869 expand over a pieced info */
 cs_result
-cs_hkdf_expand(const uint8_t prk[CS_HASH_LEN], const uint8_t *info,
-    size_t info_len, uint8_t *okm, size_t okm_len)
+cs_hkdf_expand_pieces(const uint8_t prk[CS_HASH_LEN],
+    const struct cs_piece *info, size_t npc, uint8_t *okm, size_t okm_len)
 {
 	struct hmac_sha256_ctx ctx;
 	uint8_t t[CS_HASH_LEN], ctr;
-	size_t i, n;
+	size_t i, j, n;
 
 	if (okm_len > CS_HKDF_MAX_OUT)
 		return CS_ERR_INVAL;
@@ -129,8 +129,9 @@ cs_hkdf_expand(const uint8_t prk[CS_HASH_LEN], const uint8_t *info,
 	for (i = 1; okm_len > 0; i++) {
 		if (i > 1)
 			hmac_sha256_update(&ctx, CS_HASH_LEN, t);
-		if (info_len > 0)
-			hmac_sha256_update(&ctx, info_len, info);
+		for (j = 0; j < npc; j++)
+			if (info[j].n > 0)
+				hmac_sha256_update(&ctx, info[j].n, info[j].p);
 		ctr = (uint8_t)i;	/* i <= 255: okm_len was checked */
 		hmac_sha256_update(&ctx, 1, &ctr);
 		hmac_sha256_digest(&ctx, CS_HASH_LEN, t);
@@ -142,6 +143,16 @@ cs_hkdf_expand(const uint8_t prk[CS_HASH_LEN], const uint8_t *info,
 	cs_wipe(t, sizeof(t));
 	cs_wipe(&ctx, sizeof(ctx));
 	return CS_OK;
+}
+
+/* cs_hkdf_expand - RFC 5869 expand */
+cs_result
+cs_hkdf_expand(const uint8_t prk[CS_HASH_LEN], const uint8_t *info,
+    size_t info_len, uint8_t *okm, size_t okm_len)
+{
+	struct cs_piece pc = { info, info_len };
+
+	return cs_hkdf_expand_pieces(prk, &pc, 1, okm, okm_len);
 }
 
 /* cs_x25519_public - public key for a secret scalar (RFC 7748) */

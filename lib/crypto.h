@@ -45,6 +45,17 @@ void cs_sha256(const uint8_t *msg, size_t len, uint8_t out[CS_HASH_LEN]);
 void cs_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
     size_t ikm_len, uint8_t prk[CS_HASH_LEN]);
 
+/* A piece of a message fed to a hash without concatenating it first. */
+struct cs_piece {
+	const uint8_t *p;
+	size_t n;
+};
+
+/* cs_hkdf_expand_pieces - RFC 5869 expand whose info is the concatenation
+ * of npc pieces (HPKE's labeled info is built this way) */
+cs_result cs_hkdf_expand_pieces(const uint8_t prk[CS_HASH_LEN],
+    const struct cs_piece *info, size_t npc, uint8_t *okm, size_t okm_len);
+
 /* cs_hkdf_expand - RFC 5869 expand; CS_ERR_INVAL when okm_len > 255*32 */
 cs_result cs_hkdf_expand(const uint8_t prk[CS_HASH_LEN], const uint8_t *info,
     size_t info_len, uint8_t *okm, size_t okm_len);

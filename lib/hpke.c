@@ -32,10 +32,7 @@ static const uint8_t hpke_suite[] = {
 };
 
 /* one piece of a message fed to HMAC without concatenating */
-struct hpke_piece {
-	const uint8_t *p;
-	size_t n;
-};
+#define hpke_piece cs_piece
 
 #define HPKE_STR(s) { (const uint8_t *)(s), sizeof(s) - 1 }
 
@@ -81,9 +78,7 @@ hpke_labeled_expand(const uint8_t *suite, size_t suite_len,
     const uint8_t prk[HPKE_NH], const struct hpke_piece *label,
     const uint8_t *info, size_t info_len, uint8_t *out, size_t L)
 {
-	struct hmac_sha256_ctx ctx;
-	uint8_t t[HPKE_NH], ctr, len2[2];
-	size_t i, n;
+	uint8_t len2[2];
 	const struct hpke_piece pc[] = {
 		{ len2, sizeof(len2) }, { hpke_v1, sizeof(hpke_v1) },
 		{ suite, suite_len }, *label, { info, info_len }
@@ -93,24 +88,8 @@ hpke_labeled_expand(const uint8_t *suite, size_t suite_len,
 		return CS_ERR_INVAL;
 	len2[0] = (uint8_t)(L >> 8);
 	len2[1] = (uint8_t)L;
-	hmac_sha256_set_key(&ctx, HPKE_NH, prk);
-	/* HKDF-Expand with labeled_info streamed in: T(i) = HMAC(prk,
-	 * T(i-1) || labeled_info || i); digest re-keys ctx for the next T */
-	for (i = 1; L > 0; i++) {
-		if (i > 1)
-			hmac_sha256_update(&ctx, HPKE_NH, t);
-		hpke_update(&ctx, pc, sizeof(pc) / sizeof(pc[0]));
-		ctr = (uint8_t)i;	/* i <= 255: L was checked */
-		hmac_sha256_update(&ctx, 1, &ctr);
-		hmac_sha256_digest(&ctx, HPKE_NH, t);
-		n = L < HPKE_NH ? L : HPKE_NH;
-		memcpy(out, t, n);
-		out += n;
-		L -= n;
-	}
-	cs_wipe(t, sizeof(t));
-	cs_wipe(&ctx, sizeof(ctx));
-	return CS_OK;
+	return cs_hkdf_expand_pieces(prk, pc, sizeof(pc) / sizeof(pc[0]), out,
+	    L);
 }
 
 /* cs_hpke_derive_keypair - DeriveKeyPair(ikm) for DHKEM(X25519, HKDF-SHA256) */
