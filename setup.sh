@@ -26,11 +26,15 @@ BINDIR=/usr/bin
 # Debian packages: build and unit tests, then what the end-to-end tests
 # use: faketime/libfaketime move the daemon's clock, jq reads the audit
 # trail, procps (ps), util-linux (runuser), passwd (useradd) and acl are the
-# harness's tools.
+# harness's tools. cups (cups-deviced for lpinfo), cups-daemon, cups-client
+# (lp, lpadmin, lpstat) and cups-filters (other formats to PDF) run the
+# CUPS backend's tests on a private cupsd; the tests never use the
+# system's cupsd.
 DEB_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	nettle-dev libinih-dev libjansson-dev libcmocka-dev libseccomp-dev
 	faketime libfaketime jq acl procps util-linux passwd
+	cups cups-daemon cups-client cups-filters
 )
 
 # heading - one visible line per step

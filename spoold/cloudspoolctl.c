@@ -70,6 +70,7 @@
 #include <sys/wait.h>
 
 #include "ctl.h"
+#include "ctl_cups.h"
 #include "log.h"
 #include "privs.h"
 
@@ -258,6 +259,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "keys", "list", ctl_spool_keys_list, CTL_SPOOL | CTL_AUDIT },
 	{ "keys", "rotate", ctl_spool_keys_rotate, CTL_SPOOL | CTL_AUDIT },
 	{ "shred", NULL, ctl_spool_shred, CTL_SPOOL | CTL_AUDIT },
+	{ "cups-queue", NULL, ctl_cups_queue, 0 },
 };
 
 /* ctl_find - the command named by the first one or two words */
