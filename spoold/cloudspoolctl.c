@@ -31,6 +31,9 @@
  *	keys rotate	make and publish a new epoch now.
  *	shred JOB	crypto-shred one job wherever it is: overwrite and
  *			unlink its file, remove its record.
+ *	cups-queue add NAME ACTION | remove NAME | list
+ *			CUPS queues feeding the cloudspool backend
+ *			(doc/PRINTING.md); honours CUPS_SERVER.
  *
  * SECURITY
  *	Run as root or as the daemon user. As root, everything but
@@ -91,7 +94,9 @@ ctl_usage(void)
 {
 	fprintf(stderr, "usage: " CTL_NAME " [-c config] check-config | init | "
 	    "status | jobs [--all] | audit verify | audit show [-n N] | "
-	    "keys list | keys rotate | shred JOB\n");
+	    "keys list | keys rotate | shred JOB | "
+	    "cups-queue add NAME ACTION | cups-queue remove NAME | "
+	    "cups-queue list\n");
 	return EX_USAGE;
 }
 
