@@ -28,11 +28,14 @@ BINDIR=/usr/bin
 # trail, procps (ps), util-linux (runuser), passwd (useradd) and acl are the
 # harness's tools. cups (cups-deviced for lpinfo), cups-daemon, cups-client
 # (lp, lpadmin, lpstat) and cups-filters (other formats to PDF) run the
-# CUPS backend's tests on a private cupsd; the tests never use the
-# system's cupsd.
+# CUPS backend's tests on a private cupsd; policy-rc.d or not, the tests
+# never use the system's cupsd.
 DEB_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	nettle-dev libinih-dev libjansson-dev libcmocka-dev libseccomp-dev
+	# scanning: build (libsane1 brings SANE's test backend), then the
+	# tests' scanimage, tiffinfo and /usr/bin/time (peak RSS)
+	libsane-dev libtiff-dev sane-utils libtiff-tools time
 	faketime libfaketime jq acl procps util-linux passwd
 	cups cups-daemon cups-client cups-filters
 )

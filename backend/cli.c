@@ -3,13 +3,20 @@
  *	cloudspool - send documents to cloud storage through the local spool
  * SYNOPSIS
  *	cloudspool [-c config] submit -a action [--name name] file... | -
+ *	cloudspool [-c config] submit -a action --pages [--resolution dpi]
+ *	    [--name name] file... | -
+ *	cloudspool [-c config] scan -a action [scanimage options] (scan.c)
  *	cloudspool [-c config] actions
  *	cloudspool [-c config] jobs
  * DESCRIPTION
  *	submit opens each file with the caller's own permissions and hands it
  *	to cloudspool-drop on standard input, one job per file, printing the
- *	job id. actions lists the scan actions the caller may use. jobs shows
- *	the caller's queued jobs, as the daemon publishes them.
+ *	job id. With --pages the files (or stdin) are PNM images, one or more
+ *	pages each (scanimage --format=pnm), and all of them become one scan
+ *	job of pages, delivered like `cloudspool scan` as NAME.tif (PNM has
+ *	no resolution: --resolution, default 300). actions lists the scan actions the caller may use. jobs shows
+ *	the caller's queued jobs, as the daemon publishes them. scan runs a
+ *	SANE scanner and streams its pages into one job (doc/SCANNING.md).
  * SECURITY
  *	Runs with the caller's privileges only; the spool is reached through
  *	the setgid drop helper and never read directly.
@@ -21,6 +28,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +38,9 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "pagestream.h"
 #include "privs.h"
+#include "scan.h"
 
 #ifndef CS_SBINDIR
 #define CS_SBINDIR "/usr/sbin"
@@ -43,6 +53,10 @@ cli_usage(void)
 {
 	fprintf(stderr, "usage: cloudspool [-c config] submit -a action "
 	    "[--name name] file... | -\n"
+	    "       cloudspool [-c config] submit -a action --pages "
+	    "[--resolution dpi] [--name name] file.pnm... | -\n"
+	    "       cloudspool [-c config] scan -a action [options] "
+	    "(scan --help)\n"
 	    "       cloudspool [-c config] actions\n"
 	    "       cloudspool [-c config] jobs\n");
 	exit(EX_USAGE);
@@ -73,6 +87,48 @@ cli_run_drop(char *const argv[], int in_fd)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : EX_SOFTWARE;
 }
 
+/* cli_submit_pages - every file's PNM pages as one job of pages */
+static int
+cli_submit_pages(const char *config, const char *action, const char *name,
+    unsigned dpi, int argc, char **argv)
+{
+	struct scan_args a;
+	struct scan_feed f;
+	unsigned long pages = 0;
+	char job[128];
+	int i, fd, rc = EX_OK;
+
+	memset(&a, 0, sizeof(a));
+	a.config = config;
+	a.action = action;
+	a.name = name != NULL ? name : "pages";
+	(void)signal(SIGPIPE, SIG_IGN);	/* a gone helper is EPIPE */
+	if ((rc = scan_feed_start(&f, &a)) != EX_OK)
+		return rc;
+	for (i = 0; i < argc && rc == EX_OK; i++) {
+		if (strcmp(argv[i], "-") == 0)
+			fd = STDIN_FILENO;
+		else if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0) {
+			fprintf(stderr, "cloudspool: %s: %s\n", argv[i],
+			    strerror(errno));
+			rc = EX_NOINPUT;
+			break;
+		}
+		rc = pnm_pages(fd, argv[i], dpi, &f, &pages);
+		if (fd != STDIN_FILENO)
+			(void)close(fd);
+	}
+	if (rc != EX_OK && rc != -1) {
+		scan_feed_abort(&f);
+		fprintf(stderr, "cloudspool: nothing was submitted\n");
+		return rc;
+	}
+	/* finished even when the helper went away: its message, its status */
+	if ((rc = scan_feed_finish(&f, job, sizeof(job))) == EX_OK)
+		printf("%s\n", job);
+	return rc;
+}
+
 /* cli_submit - one drop per file */
 static int
 cli_submit(const char *config, int argc, char **argv)
@@ -80,11 +136,14 @@ cli_submit(const char *config, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "action", required_argument, NULL, 'a' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "pages", no_argument, NULL, 'P' },
+		{ "resolution", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *action = NULL, *name = NULL;
-	char *dargv[10], namebuf[4096];
-	int c, i, fd, rc, worst = EX_OK;
+	char *dargv[10], namebuf[4096], *end;
+	int c, i, fd, rc, worst = EX_OK, pages = 0;
+	unsigned long dpi = 300;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "a:n:", longopts, NULL)) != -1) {
@@ -92,11 +151,22 @@ cli_submit(const char *config, int argc, char **argv)
 			action = optarg;
 		else if (c == 'n')
 			name = optarg;
-		else
+		else if (c == 'P')
+			pages = 1;
+		else if (c == 'r') {
+			errno = 0;
+			dpi = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || dpi == 0 ||
+			    dpi > CS_PAGE_MAX_RES)
+				cli_usage();
+		} else
 			cli_usage();
 	}
 	if (action == NULL || optind == argc)
 		cli_usage();
+	if (pages)
+		return cli_submit_pages(config, action, name, (unsigned)dpi,
+		    argc - optind, argv + optind);
 	for (i = optind; i < argc; i++) {
 		if (strcmp(argv[i], "-") == 0)
 			fd = STDIN_FILENO;
@@ -177,6 +247,8 @@ main(int argc, char **argv)
 		cli_usage();
 	if (strcmp(argv[argi], "submit") == 0)
 		return cli_submit(config, argc - argi, argv + argi);
+	if (strcmp(argv[argi], "scan") == 0)
+		return scan_main(config, argc - argi, argv + argi);
 	if (strcmp(argv[argi], "actions") == 0 && argi + 1 == argc)
 		return cli_actions(config);
 	if (strcmp(argv[argi], "jobs") == 0 && argi + 1 == argc)

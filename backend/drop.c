@@ -3,7 +3,7 @@
  *	cloudspool-drop - the only way into the cloudspool spool
  * SYNOPSIS
  *	cloudspool-drop [-c config] -a action [-n name] [-u user] [-e email]
- *	    [-l locale] [-o origin] < document
+ *	    [-l locale] [-o origin] [--pages] < document
  *	cloudspool-drop [-c config] --status
  * DESCRIPTION
  *	Reads a document on standard input and seals it, while it streams,
@@ -11,6 +11,10 @@
  *	stream), under a temporary name in incoming/; renames it into place
  *	when complete and prints the job id. No plaintext byte reaches disk.
  *	--status prints the caller's own job list as published by cloudspoold.
+ *	--pages reads a page stream (lib/pagestream.h, as `cloudspool scan`
+ *	writes it) instead of a document and seals each page as its own PAGE
+ *	section while it streams; a stream cut short, a bad page header, more
+ *	than max_pages pages or more than max_job_size bytes leave nothing.
  * SECURITY
  *	Installed setgid cloudspool-drop, never setuid: the file it makes is
  *	owned by the caller's real uid, which is what cloudspoold trusts
@@ -23,7 +27,8 @@
  * DIAGNOSTICS
  *	One line on stderr naming the problem; exit status from sysexits.h:
  *	EX_USAGE, EX_NOUSER (unknown user), EX_NOPERM (action not allowed),
- *	EX_DATAERR (over max_job_size), EX_TEMPFAIL (spool full, quota, no
+ *	EX_DATAERR (over max_job_size or max_pages, a bad or truncated page
+ *	stream), EX_TEMPFAIL (spool full, quota, no
  *	key yet: try later), EX_CONFIG, EX_IOERR.
  */
 #include <errno.h>
@@ -42,6 +47,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "drop_pages.h"
 #include "jobmeta.h"
 #include "keyring.h"
 #include "privs.h"
@@ -61,6 +67,7 @@ struct drop_args {
 	const char *locale;
 	const char *origin;
 	int status;
+	int pages;			/* --pages: stdin is a page stream */
 };
 
 /* What a signal handler may touch: a flag, nothing else. */
@@ -92,8 +99,8 @@ static void __attribute__((noreturn))
 drop_usage(void)
 {
 	drop_fail(EX_USAGE, "usage: cloudspool-drop [-c config] -a action "
-	    "[-n name] [-u user] [-e email] [-l locale] [-o origin] < file | "
-	    "--status");
+	    "[-n name] [-u user] [-e email] [-l locale] [-o origin] [--pages] "
+	    "< file | --status");
 }
 
 /* drop_parse_args - getopt into args */
@@ -109,6 +116,7 @@ drop_parse_args(int argc, char **argv, struct drop_args *a)
 		{ "locale", required_argument, NULL, 'l' },
 		{ "origin", required_argument, NULL, 'o' },
 		{ "status", no_argument, NULL, 's' },
+		{ "pages", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -126,6 +134,7 @@ drop_parse_args(int argc, char **argv, struct drop_args *a)
 		case 'l': a->locale = optarg; break;
 		case 'o': a->origin = optarg; break;
 		case 's': a->status = 1; break;
+		case 'P': a->pages = 1; break;
 		default: drop_usage();
 		}
 	}
@@ -262,8 +271,9 @@ drop_check_limits(const struct cs_config *cfg, const struct cs_spool *sp,
  * and a reason for the caller to report after removing the file */
 static cs_result
 drop_seal(int fd, const struct cs_spool *sp, const struct cs_config *cfg,
-    const struct cs_jobmeta *m, const char **why)
+    const struct cs_jobmeta *m, int pages, const char **why)
 {
+	struct drop_pages_limits lim = { cfg->max_job_size, cfg->max_pages };
 	struct cs_spool_writer *w = NULL;
 	uint8_t *buf;
 	uint8_t pk[CS_X25519_LEN];
@@ -286,8 +296,19 @@ drop_seal(int fd, const struct cs_spool *sp, const struct cs_config *cfg,
 	if ((r = cs_spool_writer_new(fd, epoch, pk, &w)) != CS_OK ||
 	    (r = cs_spool_section_begin(w, CS_SECTION_META)) != CS_OK ||
 	    (r = cs_spool_section_write(w, meta, mlen)) != CS_OK ||
-	    (r = cs_spool_section_end(w)) != CS_OK ||
-	    (r = cs_spool_section_begin(w, CS_SECTION_DOCUMENT)) != CS_OK)
+	    (r = cs_spool_section_end(w)) != CS_OK)
+		goto out;
+	if (pages) {
+		r = drop_pages_seal(w, STDIN_FILENO, &lim, &drop_signalled, buf,
+		    DROP_READ_SIZE, why);
+		if (r != CS_OK)
+			goto out;
+		*why = "writing the spool file";
+		if ((r = cs_spool_writer_finish(w)) == CS_OK && fsync(fd) < 0)
+			r = cs_errno_result(errno);
+		goto out;
+	}
+	if ((r = cs_spool_section_begin(w, CS_SECTION_DOCUMENT)) != CS_OK)
 		goto out;
 	for (;;) {
 		n = read(STDIN_FILENO, buf, DROP_READ_SIZE);
@@ -355,6 +376,9 @@ drop_exit_status(cs_result r)
 {
 	switch (r) {
 	case CS_ERR_TOOBIG:
+	case CS_ERR_FORMAT:
+	case CS_ERR_TRUNCATED:
+	case CS_ERR_TRAILING:
 		return EX_DATAERR;
 	case CS_ERR_TEMP:
 	case CS_ERR_NOSPACE:
@@ -433,7 +457,7 @@ main(int argc, char **argv)
 	if ((r = cs_safe_create(sp.dir[CS_DIR_INCOMING], tmp, 0640, &fd)) !=
 	    CS_OK)
 		drop_fail(EX_TEMPFAIL, "spool incoming/: %s", cs_strerror(r));
-	r = drop_seal(fd, &sp, &cfg, &m, &why);
+	r = drop_seal(fd, &sp, &cfg, &m, a.pages, &why);
 	if (r == CS_OK) {
 		r = cs_move(sp.dir[CS_DIR_INCOMING], tmp, sp.dir[CS_DIR_INCOMING],
 		    m.job_id);
@@ -446,7 +470,7 @@ main(int argc, char **argv)
 		r = CS_ERR_IO;
 	if (r != CS_OK) {
 		(void)unlinkat(sp.dir[CS_DIR_INCOMING], tmp, 0);
-		if (r == CS_ERR_TOOBIG)
+		if (r == CS_ERR_TOOBIG && !a.pages)
 			drop_fail(EX_DATAERR, "%s (%llu MiB): nothing was "
 			    "submitted", why,
 			    (unsigned long long)(cfg.max_job_size >> 20));

@@ -3,12 +3,15 @@
  *	cloudspool-filter - turn a job's document into what gets delivered
  * SYNOPSIS
  *	cloudspool-filter --worker < document > result
+ *	cloudspool-filter --worker-pages < page-stream > result.tif
  *	cloudspool-filter --sandbox-selftest
  * DESCRIPTION
  *	Run by cloudspoold in a child that holds no keys, with the plaintext
  *	on standard input and the result on standard output (both memfds).
  *	For now documents pass through unchanged; cleanup, OCR and PDF
- *	output come with the document-processing work.
+ *	output come with the document-processing work. --worker-pages reads
+ *	a scan's page stream (lib/pagestream.h) and writes a multi-page TIFF
+ *	(pages_tiff.c); standard output must be seekable (it is a memfd).
  * SECURITY
  *	Confines itself before reading a byte of input (sandbox.c): no
  *	network, no file opens, no exec.
@@ -24,6 +27,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "pages_tiff.h"
 #include "safefile.h"
 #include "sandbox.h"
 
@@ -68,9 +72,10 @@ int
 main(int argc, char **argv)
 {
 	if (argc != 2 || (strcmp(argv[1], "--worker") != 0 &&
+	    strcmp(argv[1], "--worker-pages") != 0 &&
 	    strcmp(argv[1], "--sandbox-selftest") != 0)) {
 		fprintf(stderr, "usage: cloudspool-filter --worker | "
-		    "--sandbox-selftest\n");
+		    "--worker-pages | --sandbox-selftest\n");
 		return 2;
 	}
 	if (cs_sandbox_enter() != CS_OK) {
@@ -79,5 +84,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--sandbox-selftest") == 0)
 		return filter_selftest();
+	if (strcmp(argv[1], "--worker-pages") == 0)
+		return pages_tiff_convert(STDIN_FILENO, STDOUT_FILENO);
 	return filter_pass_through();
 }

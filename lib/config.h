@@ -52,6 +52,7 @@ struct cs_config {
 	size_t ntrusted;
 	uint64_t max_job_size;		/* bytes; default 256M */
 	uint64_t max_jobs_per_user;	/* default 100 */
+	uint64_t max_pages;		/* pages of one scan; default 1000 */
 	uint64_t min_free_space;	/* bytes; default 64M */
 	uint64_t tick;			/* seconds; default 5 */
 	/* [retention] */

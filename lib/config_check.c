@@ -72,6 +72,7 @@ static const struct check_field check_spool_fields[] = {
 	    ntrusted),
 	CONF("max_job_size", CHECK_SIZE, max_job_size, 1),
 	CONF("max_jobs_per_user", CHECK_COUNT, max_jobs_per_user, 1),
+	CONF("max_pages", CHECK_COUNT, max_pages, 1),
 	CONF("min_free_space", CHECK_SIZE, min_free_space, 0),
 	CONF("tick", CHECK_DURATION, tick, 1),
 };
@@ -575,6 +576,7 @@ check_defaults(struct check *c)
 
 	cfg->max_job_size = UINT64_C(256) << 20;
 	cfg->max_jobs_per_user = 100;
+	cfg->max_pages = 1000;
 	cfg->min_free_space = UINT64_C(64) << 20;
 	cfg->tick = 5;
 	cfg->authorization_hold = 24 * 3600;

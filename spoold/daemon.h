@@ -116,6 +116,11 @@ void status_publish(struct cs_daemon *d);
 cs_result worker_run(struct cs_daemon *d, int in_fd, int *out_fd,
     char *why, size_t whylen);
 
+/* worker_run_mode - worker_run with the filter's mode: "--worker" for a
+ * document, "--worker-pages" for a page stream (pagestream.h) */
+cs_result worker_run_mode(struct cs_daemon *d, const char *mode, int in_fd,
+    int *out_fd, char *why, size_t whylen);
+
 /* daemon_audit_job - audit an event about a job with common fields */
 void daemon_audit_job(struct cs_daemon *d, const char *event, const char *id,
     json_t *fields);

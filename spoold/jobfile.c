@@ -16,11 +16,14 @@
 #include "safefile.h"
 #include "stream.h"
 
-/* job_max_file_size - the largest spool file a max_job_size job makes */
+/* job_max_file_size - the largest spool file a max_job_size job makes;
+ * a scan has a section per page, each with its own last chunk, so up to
+ * max_pages more chunks and section headers than a document */
 static uint64_t
 job_max_file_size(const struct cs_config *cfg)
 {
-	uint64_t chunks = cfg->max_job_size / CS_STREAM_CHUNK + 8;
+	uint64_t chunks = cfg->max_job_size / CS_STREAM_CHUNK + 8 +
+	    cfg->max_pages;
 
 	return cfg->max_job_size + CS_META_MAX + CS_SPOOL_HEADER_LEN +
 	    chunks * (CS_STREAM_FRAME_LEN + CS_AEAD_TAG_LEN +

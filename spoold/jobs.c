@@ -14,12 +14,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
 #include "agent.h"
 #include "daemon.h"
 #include "log.h"
+#include "pagestream.h"
 #include "safefile.h"
 
 #define EXPIRED_REASON "expired: not delivered within authorization_hold + " \
@@ -163,34 +165,60 @@ jobs_commit(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	(void)jobs_shred(d, dir, id, "delivered");
 }
 
-/* jobs_decrypt_document - the DOCUMENT section into a memfd (RAM only) */
+/* jobs_copy_section - the current section's plaintext onto fd */
 static cs_result
-jobs_decrypt_document(struct cs_job *j, int *memfd, uint64_t *bytes)
+jobs_copy_section(struct cs_job *j, int fd, char *buf, size_t cap,
+    uint64_t *bytes)
 {
-	enum cs_section_kind kind;
-	char buf[65536];
 	size_t got;
 	cs_result r;
-	int fd;
 
-	*bytes = 0;
-	if ((r = cs_spool_next_section(j->rd, &kind)) != CS_OK)
-		return r;
-	if (kind != CS_SECTION_DOCUMENT)
-		return CS_ERR_FORMAT;
-	if ((fd = memfd_create("cloudspool-in", MFD_CLOEXEC)) < 0)
-		return CS_ERR_TEMP;
 	do {
-		r = cs_spool_section_read(j->rd, buf, sizeof(buf), &got);
+		r = cs_spool_section_read(j->rd, buf, cap, &got);
 		if (r == CS_OK && got > 0)
 			r = cs_write_all(fd, buf, got);
 		*bytes += got;
 	} while (r == CS_OK && got > 0);
-	/* The rest must authenticate too: a spliced or truncated tail is
-	 * found here, before anything is delivered. */
-	if (r == CS_OK && (r = cs_spool_next_section(j->rd, &kind)) == CS_OK &&
-	    kind != CS_SECTION_END)
+	return r;
+}
+
+/* jobs_decrypt_document - the DOCUMENT section, or every PAGE section as
+ * one page stream (pagestream.h) for the worker, into a memfd (RAM only);
+ * *pages receives the page count (0 for a document) */
+static cs_result
+jobs_decrypt_document(struct cs_job *j, int *memfd, uint64_t *bytes,
+    uint64_t *pages)
+{
+	enum cs_section_kind kind, first;
+	uint8_t end[CS_PAGE_HDR_LEN];
+	char buf[65536];
+	cs_result r;
+	int fd;
+
+	*bytes = 0;
+	*pages = 0;
+	if ((r = cs_spool_next_section(j->rd, &first)) != CS_OK)
+		return r;
+	if (first != CS_SECTION_DOCUMENT && first != CS_SECTION_PAGE)
+		return CS_ERR_FORMAT;
+	if ((fd = memfd_create("cloudspool-in", MFD_CLOEXEC)) < 0)
+		return CS_ERR_TEMP;
+	kind = first;
+	/* Each PAGE section is a page header and its pixels, so in order
+	 * they make a page stream. The rest must authenticate too: a
+	 * spliced or truncated tail is found here, before any delivery. */
+	do {
+		if (kind == CS_SECTION_PAGE)
+			(*pages)++;
+		r = jobs_copy_section(j, fd, buf, sizeof(buf), bytes);
+	} while (r == CS_OK && (r = cs_spool_next_section(j->rd, &kind)) ==
+	    CS_OK && kind == CS_SECTION_PAGE && first == CS_SECTION_PAGE);
+	if (r == CS_OK && kind != CS_SECTION_END)
 		r = CS_ERR_FORMAT;
+	if (r == CS_OK && first == CS_SECTION_PAGE) {
+		cs_page_encode_end(end);
+		r = cs_write_all(fd, end, sizeof(end));
+	}
 	cs_wipe(buf, sizeof(buf));
 	if (r != CS_OK) {
 		close(fd);
@@ -198,6 +226,20 @@ jobs_decrypt_document(struct cs_job *j, int *memfd, uint64_t *bytes)
 	}
 	*memfd = fd;
 	return CS_OK;
+}
+
+/* jobs_tif_name - a scan is delivered as a TIFF: NAME.tif */
+static void
+jobs_tif_name(char *name, size_t cap)
+{
+	size_t n = strlen(name);
+
+	if ((n >= 4 && strcasecmp(name + n - 4, ".tif") == 0) ||
+	    (n >= 5 && strcasecmp(name + n - 5, ".tiff") == 0))
+		return;
+	if (n + 5 > cap)
+		n = cap - 5;
+	memcpy(name + n, ".tif", 5);
 }
 
 /* jobs_stage - phase STAGING: hand the result to the agent */
@@ -238,7 +280,7 @@ jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	char why[512], name[CS_NAME_MAX + 1];
 	struct agent_rep rep;
 	struct cs_job j;
-	uint64_t bytes;
+	uint64_t bytes, pages;
 	int in_fd = -1, out_fd = -1;
 	cs_result r;
 
@@ -250,22 +292,26 @@ jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	}
 	daemon_audit_job(d, "decrypted", id, json_pack("{s:s}", "why",
 	    "processing and delivery"));
-	r = jobs_decrypt_document(&j, &in_fd, &bytes);
+	r = jobs_decrypt_document(&j, &in_fd, &bytes, &pages);
 	cs_sanitize_name(j.meta.name, name, sizeof(name), "document");
+	if (pages > 0)
+		jobs_tif_name(name, sizeof(name));
 	job_close(&j);
 	if (r != CS_OK) {
 		snprintf(why, sizeof(why), "sealed document: %s", cs_strerror(r));
 		jobs_quarantine(d, dir, id, why);
 		return;
 	}
-	r = worker_run(d, in_fd, &out_fd, why, sizeof(why));
+	r = worker_run_mode(d, pages > 0 ? "--worker-pages" : "--worker",
+	    in_fd, &out_fd, why, sizeof(why));
 	close(in_fd);
 	if (r != CS_OK) {
 		jobs_defer(d, dir, id, js, why);
 		return;
 	}
-	daemon_audit_job(d, "processed", id, json_pack("{s:s, s:I, s:I}",
-	    "filter", "pass-through", "bytes_in", (json_int_t)bytes,
+	daemon_audit_job(d, "processed", id, json_pack("{s:s, s:I, s:I, s:I}",
+	    "filter", pages > 0 ? "pages-to-tiff" : "pass-through",
+	    "pages", (json_int_t)pages, "bytes_in", (json_int_t)bytes,
 	    "bytes_out", (json_int_t)lseek(out_fd, 0, SEEK_END)));
 	(void)lseek(out_fd, 0, SEEK_SET);
 	r = jobs_stage(d, dir, id, js, out_fd, &rep);
@@ -312,6 +358,7 @@ static const char *
 jobs_name(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
     char *name, size_t cap)
 {
+	enum cs_section_kind kind;
 	char why[256];
 	struct cs_job j;
 
@@ -320,6 +367,10 @@ jobs_name(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 		daemon_audit_job(d, "decrypted", id, json_pack("{s:s}", "why",
 		    "file name, to resume an interrupted delivery"));
 		cs_sanitize_name(j.meta.name, name, cap, "document");
+		/* named as jobs_deliver named it: a scan is NAME.tif */
+		if (cs_spool_next_section(j.rd, &kind) == CS_OK &&
+		    kind == CS_SECTION_PAGE)
+			jobs_tif_name(name, cap);
 	}
 	job_close(&j);
 	return name;

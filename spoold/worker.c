@@ -25,12 +25,12 @@
 
 /* worker_child - set limits, wire the memfds to 0 and 1, exec the filter */
 static void __attribute__((noreturn))
-worker_child(const char *path, int in_fd, int out_fd)
+worker_child(const char *path, const char *mode, int in_fd, int out_fd)
 {
 	struct rlimit cpu = { WORKER_CPU_SECONDS, WORKER_CPU_SECONDS };
 	struct rlimit mem = { WORKER_MEMORY, WORKER_MEMORY };
 	struct rlimit core = { 0, 0 };
-	char *const argv[] = { "cloudspool-filter", "--worker", NULL };
+	char *const argv[] = { "cloudspool-filter", (char *)mode, NULL };
 	char *const envp[] = { NULL };
 
 	if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
@@ -45,10 +45,18 @@ worker_child(const char *path, int in_fd, int out_fd)
 	_exit(127);
 }
 
-/* worker_run - filter in_fd into a new memfd */
+/* worker_run - filter a document in_fd into a new memfd */
 cs_result
 worker_run(struct cs_daemon *d, int in_fd, int *out_fd, char *why,
     size_t whylen)
+{
+	return worker_run_mode(d, "--worker", in_fd, out_fd, why, whylen);
+}
+
+/* worker_run_mode - the same with the filter's mode argument */
+cs_result
+worker_run_mode(struct cs_daemon *d, const char *mode, int in_fd, int *out_fd,
+    char *why, size_t whylen)
 {
 	pid_t pid;
 	int status, out;
@@ -64,7 +72,7 @@ worker_run(struct cs_daemon *d, int in_fd, int *out_fd, char *why,
 		return CS_ERR_TEMP;
 	}
 	if (pid == 0)
-		worker_child(d->filter_path, in_fd, out);
+		worker_child(d->filter_path, mode, in_fd, out);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			close(out);

@@ -1,0 +1,129 @@
+/*
+ * drop_pages.c - cloudspool-drop --pages: seal a page stream page by page.
+ *
+ * The stream comes from the user's `cloudspool scan` (or anything the user
+ * runs), so every header is checked before a byte of its page is sealed,
+ * and the limits are enforced from the headers, before the data arrives.
+ * Memory stays one buffer whatever the page count or size.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drop_pages.h"
+#include "pagestream.h"
+
+/* drop_pages_read - read exactly len bytes; *got short only at end of
+ * file; CS_ERR_TEMP when a signal asked us to stop */
+static cs_result
+drop_pages_read(int fd, uint8_t *buf, size_t len, size_t *got,
+    volatile sig_atomic_t *stop)
+{
+	ssize_t n;
+
+	*got = 0;
+	while (*got < len) {
+		n = read(fd, buf + *got, len - *got);
+		if (*stop)
+			return CS_ERR_TEMP;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return CS_ERR_IO;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return CS_OK;
+}
+
+/* drop_pages_one - seal the data of one page whose header is h */
+static cs_result
+drop_pages_one(struct cs_spool_writer *w, int in_fd, uint64_t left,
+    volatile sig_atomic_t *stop, uint8_t *buf, size_t cap, const char **why)
+{
+	size_t want, got;
+	cs_result r;
+
+	while (left > 0) {
+		want = left < cap ? (size_t)left : cap;
+		if ((r = drop_pages_read(in_fd, buf, want, &got, stop)) !=
+		    CS_OK) {
+			*why = r == CS_ERR_TEMP ? "interrupted by a signal" :
+			    "reading standard input";
+			return r;
+		}
+		if (got < want) {
+			*why = "page stream ended in the middle of a page";
+			return CS_ERR_TRUNCATED;
+		}
+		*why = "writing the spool file";
+		if ((r = cs_spool_section_write(w, buf, got)) != CS_OK)
+			return r;
+		left -= got;
+	}
+	return CS_OK;
+}
+
+/* drop_pages_seal - header, limits, section, data; until the end marker */
+cs_result
+drop_pages_seal(struct cs_spool_writer *w, int in_fd,
+    const struct drop_pages_limits *lim, volatile sig_atomic_t *stop,
+    uint8_t *buf, size_t cap, const char **why)
+{
+	uint8_t raw[CS_PAGE_HDR_LEN];
+	struct cs_page_hdr h;
+	uint64_t total = 0, pages = 0, len;
+	size_t got;
+	cs_result r;
+
+	for (;;) {
+		*why = "reading standard input";
+		r = drop_pages_read(in_fd, raw, sizeof(raw), &got, stop);
+		if (r != CS_OK) {
+			if (r == CS_ERR_TEMP)
+				*why = "interrupted by a signal";
+			return r;
+		}
+		if (got < sizeof(raw)) {
+			*why = "page stream ended without its end marker";
+			return CS_ERR_TRUNCATED;
+		}
+		r = cs_page_decode(raw, &h);
+		if (r == CS_ERR_NOTFOUND)
+			break;
+		if (r != CS_OK) {
+			*why = "bad page header in the page stream";
+			return CS_ERR_FORMAT;
+		}
+		len = cs_page_data_len(&h);
+		total += CS_PAGE_HDR_LEN + len;
+		if (total > lim->max_bytes) {
+			*why = "scan is larger than max_job_size";
+			return CS_ERR_TOOBIG;
+		}
+		if (++pages > lim->max_pages) {
+			*why = "scan has more pages than max_pages";
+			return CS_ERR_TOOBIG;
+		}
+		*why = "writing the spool file";
+		if ((r = cs_spool_section_begin(w, CS_SECTION_PAGE)) != CS_OK ||
+		    (r = cs_spool_section_write(w, raw, sizeof(raw))) != CS_OK)
+			return r;
+		if ((r = drop_pages_one(w, in_fd, len, stop, buf, cap, why)) !=
+		    CS_OK)
+			return r;
+		if ((r = cs_spool_section_end(w)) != CS_OK)
+			return r;
+	}
+	if (pages == 0) {
+		*why = "page stream holds no page";
+		return CS_ERR_FORMAT;
+	}
+	if ((r = drop_pages_read(in_fd, raw, 1, &got, stop)) != CS_OK || got) {
+		*why = r == CS_ERR_TEMP ? "interrupted by a signal" :
+		    "data after the page stream's end marker";
+		return r != CS_OK ? r : CS_ERR_TRAILING;
+	}
+	return CS_OK;
+}

@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# t-scan.sh - `cloudspool scan` with SANE's own test backend (real libsane,
+# real backend), end to end: pages stream into cloudspool-drop --pages as
+# PAGE sections; the daemon's sandboxed worker makes a multi-page TIFF.
+# Flatbed and ADF batches in lineart, gray, colour, 16-bit and three-pass:
+# page count and every page's size match what scanimage produces with the
+# same options. Error injection (jammed, cover open, I/O error, no docs,
+# busy, a missing device) gives each its message and exit status and
+# leaves nothing in the spool; SIGINT/SIGTERM mid-batch leave nothing
+# (--keep-partial submits the whole pages); the page stream's checks in
+# the drop helper (truncated, no end marker, bad header, trailing bytes,
+# max_pages); the scanimage pipe forms, and PNM pages (a pipe, several
+# files) as one job with submit --pages; the scanbd action script; a 100-page 300 dpi gray batch runs
+# in under 64 MB and no file outside the delivery folder holds the page's
+# plaintext.
+#
+# SANE's config: a private SANE_CONFIG_DIR whose dll.conf names only
+# `test`; the system's /etc/sane.d is never changed.
+SCANBD_SCRIPT=$(cd "$(dirname "$0")/../.." && pwd)/sane-conf/scanbd-cloudspool.sh
+source "$(dirname "$0")/lib.sh"
+
+command -v scanimage >/dev/null && command -v tiffinfo >/dev/null ||
+	bail_out "scanimage (sane-utils) and tiffinfo (libtiff-tools) are needed"
+
+setup_standard
+# max_pages is not among standard_config's keys: add it to [spool]
+standard_config "$SPOOL" | sed '/^\[spool\]$/a max_pages = 120' | install_config "$CONF"
+SANE_DIR=$TEST_ROOT/sane
+install -d -m 0755 "$SANE_DIR"
+printf 'test\n' >"$SANE_DIR/dll.conf"
+chmod 0644 "$SANE_DIR/dll.conf"
+export SANE_CONFIG_DIR=$SANE_DIR
+ADF=(--source "Automatic Document Feeder")
+SMALL=(--resolution 75 -x 50 -y 60 --test-picture "Color pattern")
+
+start_daemon
+wait_for_public_key || bail_out "the daemon published no public key" "$(tail -n 20 "$LOGS/daemon.log")"
+
+# scan_as - user, scan arguments: cloudspool scan -a t -d test ...
+scan_as() {
+	local user=$1
+	shift
+	run_cmd as_user "$user" env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan -a t -d test "$@"
+}
+
+# tiff_sizes - "WxH" of every page of a TIFF, one a line
+tiff_sizes() {
+	tiffinfo "$1" 2>/dev/null | sed -n 's/.*Image Width: \([0-9]*\) Image Length: \([0-9]*\).*/\1x\2/p'
+}
+
+# scanimage_sizes - "WxH" of every page scanimage makes with these options
+# (our --batch is scanimage's --batch=FORMAT; without it, one page: the
+# flatbed never runs out of paper, so a batch there needs a count)
+scanimage_sizes() {
+	local dir=$WORK/scanimage f arg count=--batch-count=1
+	local -a args=()
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	for arg in "$@"; do
+		case $arg in
+		--batch) count= ;;
+		--batch-count) count= ; args+=("$arg") ;;
+		*) args+=("$arg") ;;
+		esac
+	done
+	[ -n "$count" ] && args+=("$count")
+	(cd "$dir" && timeout 120 scanimage -d test "${args[@]}" --format=pnm --batch="$dir/p%03d.pnm" >/dev/null 2>&1)
+	for f in "$dir"/p*.pnm; do
+		[ -e "$f" ] || continue
+		head -c 64 "$f" | sed -n 3p | tr ' ' x
+	done
+}
+
+# incoming_is_empty - not even a temporary (dot) file in incoming/
+incoming_is_empty() {
+	[ -z "$(find "$SPOOL/incoming" -mindepth 1 2>/dev/null)" ]
+}
+
+# check_scan - description, name, extra tiffinfo pattern, options: scan
+# with --batch into NAME.tif as cs_alice, compare with scanimage
+check_scan() {
+	local desc=$1 name=$2 want_info=$3 file got want
+	shift 3
+	scan_as cs_alice --name "$name" "$@"
+	if [ "$RUN_STATUS" -ne 0 ] || ! is_job_id "$RUN_OUT"; then
+		not_ok "$desc: scan submits a job" "$(run_diag)"
+		return
+	fi
+	file=$(delivered_file cs_alice "$name.tif")
+	if ! wait_for_delivery cs_alice "$name.tif" "$RUN_OUT" 60; then
+		not_ok "$desc: delivered as $name.tif" "$(spool_entries)" "$(tail -n 5 "$LOGS/daemon.log")"
+		return
+	fi
+	got=$(tiff_sizes "$file")
+	want=$(scanimage_sizes "$@")
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then
+		ok "$desc: $(wc -l <<<"$got") pages, each $(head -n 1 <<<"$got") as scanimage makes them"
+	else
+		not_ok "$desc: pages and sizes match scanimage" "delivered:" "$got" "scanimage:" "$want"
+	fi
+	# not tiffinfo | grep -q: grep's early exit is a SIGPIPE under pipefail
+	if grep -qE "$want_info" <<<"$(tiffinfo "$file" 2>/dev/null)"; then
+		ok "$desc: TIFF has $want_info"
+	else
+		not_ok "$desc: TIFF has $want_info" "$(tiffinfo "$file" 2>&1 | head -n 20)"
+	fi
+}
+
+# --- listing, flatbed, batches
+run_cmd as_user cs_alice env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan -L
+if [ "$RUN_STATUS" -eq 0 ] && grep -q "device \`test:0'" <<<"$RUN_OUT"; then
+	ok "scan -L lists the test backend's devices"
+else
+	not_ok "scan -L lists the test backend's devices" "$(run_diag)"
+fi
+
+check_scan "flatbed, one page, 150 dpi gray" flatbed "Compression Scheme: AdobeDeflate" \
+	--resolution 150 --test-picture Grid
+check_scan "ADF batch to NO_DOCS, lineart" adf-lineart "Compression Scheme: CCITT Group 4" \
+	"${ADF[@]}" --batch --depth 1 "${SMALL[@]}"
+check_scan "ADF batch to NO_DOCS, gray 8" adf-gray "Bits/Sample: 8" \
+	"${ADF[@]}" --batch --mode Gray --depth 8 "${SMALL[@]}"
+check_scan "ADF batch to NO_DOCS, colour" adf-color "Photometric Interpretation: RGB" \
+	"${ADF[@]}" --batch --mode Color "${SMALL[@]}"
+check_scan "ADF batch to NO_DOCS, 16-bit gray" adf-gray16 "Bits/Sample: 16" \
+	"${ADF[@]}" --batch --mode Gray --depth 16 "${SMALL[@]}"
+check_scan "ADF batch to NO_DOCS, three-pass colour" adf-3pass "Planar Configuration: separate image planes" \
+	"${ADF[@]}" --batch --mode Color --three-pass=yes "${SMALL[@]}"
+check_scan "--batch-count 3 on the flatbed" count3 "Bits/Sample: 8" \
+	--batch-count 3 "${SMALL[@]}"
+
+# --- dry run and JSON
+scan_as cs_alice --dry-run "${ADF[@]}" --batch "${SMALL[@]}"
+if [ "$RUN_STATUS" -eq 0 ] && [ "$RUN_OUT" = "10 pages" ] && incoming_is_empty; then
+	ok "--dry-run scans 10 pages and submits nothing"
+else
+	not_ok "--dry-run scans 10 pages and submits nothing" "$(run_diag)"
+fi
+scan_as cs_alice --json --name json "${ADF[@]}" --batch-count 2 "${SMALL[@]}"
+pages=$(jq -r 'select(.event == "page") | .page' <<<"$RUN_OUT" 2>/dev/null | tr '\n' ' ')
+job=$(jq -r 'select(.event == "submitted") | .job' <<<"$RUN_OUT" 2>/dev/null)
+dest=$(jq -r 'select(.event == "submitted") | .destination' <<<"$RUN_OUT" 2>/dev/null)
+if [ "$RUN_STATUS" -eq 0 ] && [ "$pages" = "1 2 " ] && is_job_id "$job" && [ "$dest" = "local (localdir)" ]; then
+	ok "--json prints a line per page and the job id with its destination"
+	wait_for_delivery cs_alice json.tif "$job" 30
+else
+	not_ok "--json prints a line per page and the job id with its destination" "$(run_diag)"
+fi
+
+# --- errors: one line, an exit status each, nothing in the spool
+# check_error - description, status, message regex, scan arguments
+check_error() {
+	local desc=$1 want=$2 re=$3
+	shift 3
+	scan_as cs_bob --name err "$@"
+	if [ "$RUN_STATUS" -eq "$want" ] && grep -qiE "$re" <<<"$RUN_ERR" &&
+		[ -z "$RUN_OUT" ] && incoming_is_empty && spool_is_empty; then
+		ok "$desc: exit $want, '$re', nothing in the spool"
+	else
+		not_ok "$desc: exit $want, '$re', nothing in the spool" "$(run_diag)" "$(spool_entries)"
+	fi
+}
+check_error "paper jam" 81 "paper jam" --read-return-value SANE_STATUS_JAMMED
+check_error "cover open" 80 "cover is open" --read-return-value SANE_STATUS_COVER_OPEN
+check_error "I/O error" 74 "I/O error" --read-return-value SANE_STATUS_IO_ERROR
+check_error "no documents" 66 "no documents" --read-return-value SANE_STATUS_NO_DOCS
+check_error "device busy" 75 "busy" --read-return-value SANE_STATUS_DEVICE_BUSY
+check_error "jam in an ADF batch" 81 "paper jam" "${ADF[@]}" --batch "${SMALL[@]}" --read-return-value SANE_STATUS_JAMMED
+check_error "an unknown device option" 64 "no option --no-such-option" --no-such-option=1
+check_error "a bad option value" 64 "option --mode" --mode Sepia
+run_cmd as_user cs_bob env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan -a t -d test:9
+if [ "$RUN_STATUS" -eq 69 ] && grep -q "no such scanner" <<<"$RUN_ERR" && spool_is_empty; then
+	ok "a missing device: exit 69, 'no such scanner'"
+else
+	not_ok "a missing device: exit 69, 'no such scanner'" "$(run_diag)"
+fi
+run_cmd as_user cs_bob env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan -a nope -d test
+if [ "$RUN_STATUS" -eq 64 ] && grep -q "no such action" <<<"$RUN_ERR"; then
+	ok "an unknown action is refused before scanning (exit 64)"
+else
+	not_ok "an unknown action is refused before scanning (exit 64)" "$(run_diag)"
+fi
+check_error "more pages than max_pages (120)" 65 "max_pages" --batch-count 130 "${SMALL[@]}"
+
+# --- signals in the middle of a slow ADF batch
+# scan_bg - user, output file, scan arguments: in the background with
+# setpriv (which execs, so $! is the scanning process)
+scan_bg() {
+	local user=$1 out=$2
+	shift 2
+	setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups \
+		env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan -a t -d test --json "$@" \
+		>"$out" 2>"$out.err" </dev/null &
+	SCAN_PID=$!
+}
+# check_signal - signal, status, keep-partial (0/1)
+check_signal() {
+	local sig=$1 want=$2 keep=$3 out=$WORK/sig-$1-$3.out status pages job
+	local -a extra=()
+	[ "$keep" -eq 1 ] && extra=(--keep-partial --name partial)
+	# 150 dpi: 5 pipe buffers a page, each delayed 0.2 s by the backend
+	scan_bg cs_bob "$out" "${ADF[@]}" --batch --resolution 150 --read-delay=yes \
+		--read-delay-duration 200000 "${extra[@]}"
+	if ! wait_until 60 grep -qs '"page":2' "$out"; then
+		not_ok "SIG$sig mid-batch" "no second page within 60 s" "$(cat "$out.err")"
+		kill -KILL "$SCAN_PID" 2>/dev/null
+		return
+	fi
+	kill -"$sig" "$SCAN_PID"
+	wait "$SCAN_PID"
+	status=$?
+	pages=$(grep -c '"event":"page"' "$out")
+	job=$(jq -r 'select(.event == "submitted") | .job' "$out" 2>/dev/null)
+	if [ "$keep" -eq 0 ]; then
+		if [ "$status" -eq "$want" ] && grep -q cancelled "$out.err" && [ -z "$job" ] &&
+			incoming_is_empty && spool_is_empty; then
+			ok "SIG$sig after $pages pages: exit $want, cancelled, nothing left in incoming/ or the spool"
+		else
+			not_ok "SIG$sig mid-batch: exit $want, nothing left" "status $status" "$(cat "$out" "$out.err")" "$(find "$SPOOL/incoming")"
+		fi
+		return
+	fi
+	if [ "$status" -eq "$want" ] && is_job_id "$job" && wait_for_delivery cs_bob partial.tif "$job" 30 &&
+		[ "$(tiff_sizes "$(delivered_file cs_bob partial.tif)" | wc -l)" -eq "$pages" ]; then
+		ok "SIG$sig with --keep-partial submits the $pages whole pages scanned"
+	else
+		not_ok "SIG$sig with --keep-partial submits the whole pages scanned" "status $status, $pages pages" \
+			"$(cat "$out" "$out.err")" "$(tiff_sizes "$(delivered_file cs_bob partial.tif)")"
+	fi
+}
+check_signal INT 130 0
+check_signal TERM 143 0
+check_signal INT 130 1
+
+# --- the drop helper's checks of a page stream (it trusts no front end)
+# page_header - w h depth channels: a page stream header
+page_header() {
+	local w=$1 h=$2 d=$3 c=$4 bpl
+	bpl=$(( (w * c * d + 7) / 8 ))
+	printf 'CSPG\x01'
+	printf "\\x$(printf %02x "$c")\\x$(printf %02x "$d")\\x00"
+	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((w >> 24 & 255)) $((w >> 16 & 255)) $((w >> 8 & 255)) $((w & 255)))"
+	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((h >> 24 & 255)) $((h >> 16 & 255)) $((h >> 8 & 255)) $((h & 255)))"
+	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((bpl >> 24 & 255)) $((bpl >> 16 & 255)) $((bpl >> 8 & 255)) $((bpl & 255)))"
+	printf '\x00\x00\x00\x64\x00\x00\x00\x64\x00\x00\x00\x00'
+}
+page_end() {
+	printf 'CSPE\x01'
+	head -c 27 /dev/zero
+}
+{ page_header 64 32 8 1; head -c 2048 /dev/urandom; page_end; } >"$WORK/stream.ok"
+{ page_header 64 32 8 1; head -c 2000 /dev/urandom; } >"$WORK/stream.cut"
+{ page_header 64 32 8 1; head -c 2048 /dev/urandom; } >"$WORK/stream.noend"
+{ page_header 64 32 7 1; head -c 2048 /dev/urandom; page_end; } >"$WORK/stream.bad"
+{ cat "$WORK/stream.ok"; printf 'x'; } >"$WORK/stream.trailing"
+chmod 0644 "$WORK"/stream.*
+drop_as cs_alice -a t -n direct --pages <"$WORK/stream.ok"
+if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_alice direct.tif "$RUN_OUT" 30 &&
+	[ "$(tiff_sizes "$(delivered_file cs_alice direct.tif)")" = 64x32 ]; then
+	ok "cloudspool-drop --pages: a hand-made page stream is delivered as a 64x32 TIFF"
+else
+	not_ok "cloudspool-drop --pages: a hand-made page stream is delivered as a 64x32 TIFF" "$(run_diag)"
+fi
+for kind in cut noend bad trailing; do
+	drop_as cs_alice -a t -n "$kind" --pages <"$WORK/stream.$kind"
+	if [ "$RUN_STATUS" -eq 65 ] && incoming_is_empty && spool_is_empty; then
+		ok "cloudspool-drop --pages refuses a $kind stream (exit 65) and leaves nothing"
+	else
+		not_ok "cloudspool-drop --pages refuses a $kind stream (exit 65) and leaves nothing" "$(run_diag)" "$(find "$SPOOL/incoming")"
+	fi
+done
+
+# --- scanimage's own output through submit: delivered as it is
+for fmt in tiff pnm png; do
+	(cd "$WORK" && scanimage -d test "${SMALL[@]}" --format=$fmt >"$WORK/direct.$fmt" 2>/dev/null)
+	run_cmd as_user cs_bob bash -c "cd / && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 50 -y 60 --test-picture 'Color pattern' --format=$fmt 2>/dev/null | $CLOUDSPOOL -c $CONF submit -a t --name piped.$fmt -"
+	if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_bob "piped.$fmt" "$RUN_OUT" 30 &&
+		cmp -s "$WORK/direct.$fmt" "$(delivered_file cs_bob "piped.$fmt")"; then
+		ok "scanimage --format=$fmt | cloudspool submit -: delivered as scanimage wrote it"
+	else
+		not_ok "scanimage --format=$fmt | cloudspool submit -: delivered as scanimage wrote it" "$(run_diag)"
+	fi
+done
+
+# --- PNM pages into one job of pages: a pipe, and several files
+run_cmd as_user cs_bob bash -c "cd / && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 50 -y 60 --mode Color --format=pnm 2>/dev/null | $CLOUDSPOOL -c $CONF submit -a t --pages --resolution 75 --name pnmpipe -"
+if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_bob pnmpipe.tif "$RUN_OUT" 30 &&
+	[ "$(tiff_sizes "$(delivered_file cs_bob pnmpipe.tif)")" = 147x177 ] &&
+	grep -q 'Photometric Interpretation: RGB' <<<"$(tiffinfo "$(delivered_file cs_bob pnmpipe.tif)" 2>/dev/null)"; then
+	ok "scanimage --format=pnm | cloudspool submit --pages -: one colour page, delivered as pnmpipe.tif"
+else
+	not_ok "scanimage --format=pnm | cloudspool submit --pages -: delivered as a TIFF page" "$(run_diag)"
+fi
+bob_home=$(user_home cs_bob)
+as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --source 'Automatic Document Feeder' --resolution 75 -x 50 -y 60 --depth 1 --format=pnm --batch=$bob_home/pg%02d.pnm >/dev/null 2>&1"
+as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 40 -y 30 --depth 16 --format=pnm >$bob_home/pg99.pnm 2>/dev/null"
+mapfile -t pnm_files < <(ls "$bob_home"/pg*.pnm)
+run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a t --pages --name pnmfiles "${pnm_files[@]}"
+sizes=
+if [ "$RUN_STATUS" -eq 0 ] && [ "${#pnm_files[@]}" -eq 11 ] && wait_for_delivery cs_bob pnmfiles.tif "$RUN_OUT" 30 &&
+	sizes=$(tiff_sizes "$(delivered_file cs_bob pnmfiles.tif)") &&
+	[ "$(sort <<<"$sizes" | uniq -c | awk '{ print $1, $2 }' | tr '\n' ' ')" = "1 118x88 10 147x177 " ]; then
+	ok "submit --pages of 11 PNM files (10 bilevel, one 16-bit gray) makes one 11-page TIFF"
+else
+	not_ok "submit --pages of 11 PNM files makes one 11-page TIFF" "$(run_diag)" "files: ${#pnm_files[@]}" "$sizes"
+fi
+printf 'not an image\n' >"$bob_home/notes.txt"
+chown cs_bob: "$bob_home/notes.txt"
+run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a t --pages "$bob_home/notes.txt"
+if [ "$RUN_STATUS" -eq 65 ] && grep -q 'not a PBM' <<<"$RUN_ERR" && incoming_is_empty && spool_is_empty; then
+	ok "submit --pages of a file that is no PNM: exit 65, nothing in the spool"
+else
+	not_ok "submit --pages of a file that is no PNM: exit 65, nothing in the spool" "$(run_diag)"
+fi
+
+# --- a scanner button: scanbd runs the action script with its environment
+printf '# device button user action options\nnet:*  scan  cs_bob  t\ntest:* scan  cs_alice  t  --resolution 75 -x 50 -y 60\n' >"$TEST_ROOT/scanbd.map"
+chmod 0644 "$TEST_ROOT/scanbd.map"
+run_cmd env SCANBD_DEVICE=test:0 SCANBD_ACTION=scan CLOUDSPOOL_SCANBD_MAP="$TEST_ROOT/scanbd.map" \
+	CLOUDSPOOL_CONF="$CONF" CLOUDSPOOL="$CLOUDSPOOL" SANE_CONFIG_DIR="$SANE_DIR" sh "$SCANBD_SCRIPT"
+file=$(delivered_file cs_alice scan-scan.tif)
+if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_alice scan-scan.tif "$RUN_OUT" 30 &&
+	[ "$(stat -c %U "$file")" = cs_alice ] && [ "$(tiff_sizes "$file")" = 147x177 ]; then
+	ok "the scanbd action script scans test:0's button for the mapped user (cs_alice)"
+else
+	not_ok "the scanbd action script scans for the mapped user" "$(run_diag)"
+fi
+run_cmd env SCANBD_DEVICE=test:0 SCANBD_ACTION=copy CLOUDSPOOL_SCANBD_MAP="$TEST_ROOT/scanbd.map" \
+	CLOUDSPOOL_CONF="$CONF" CLOUDSPOOL="$CLOUDSPOOL" SANE_CONFIG_DIR="$SANE_DIR" sh "$SCANBD_SCRIPT"
+if [ "$RUN_STATUS" -eq 64 ] && grep -q 'no rule' <<<"$RUN_ERR" && spool_is_empty; then
+	ok "a button with no rule in the map scans nothing (exit 64)"
+else
+	not_ok "a button with no rule in the map scans nothing (exit 64)" "$(run_diag)"
+fi
+
+# --- 100 pages at 300 dpi gray: bounded memory, no plaintext on disk.
+# The gray colour pattern's lines are mostly 944 bytes of 0x55 ('U'): a
+# run of 900 of them in any file outside the delivery folder would be page
+# plaintext (the delivered TIFF is Deflate-compressed: it holds no such run).
+BIG=(--resolution 300 --mode Gray --test-picture "Color pattern")
+head -c 900 /dev/zero | tr '\0' U >"$WORK/plain.pat"
+(cd "$WORK" && scanimage -d test "${BIG[@]}" --format=pnm >"$WORK/big.pnm" 2>/dev/null)
+if grep -qFa -f "$WORK/plain.pat" "$WORK/big.pnm"; then
+	ok "the plaintext probe finds a scanned page (the search can fail)"
+else
+	not_ok "the plaintext probe finds a scanned page (the search can fail)" "$(head -c 64 "$WORK/big.pnm" | od -c | head -n 3)"
+fi
+home=$(user_home cs_alice)
+run_cmd as_user cs_alice /usr/bin/time -f %M -o "$home/rss" env SANE_CONFIG_DIR="$SANE_DIR" \
+	"$CLOUDSPOOL" -c "$CONF" scan -a t -d test --batch-count 100 --name big "${BIG[@]}"
+rss=$(tail -n 1 "$home/rss" 2>/dev/null)
+if [ "$RUN_STATUS" -eq 0 ] && [ -n "$rss" ] && [ "$rss" -lt 65536 ]; then
+	ok "100 pages at 300 dpi gray (111 MB of pixels): peak RSS ${rss} KiB, under 64 MB"
+else
+	not_ok "100 pages at 300 dpi gray: peak RSS under 64 MB" "$(run_diag)" "rss: $rss"
+fi
+mapfile -t paths < <(marker_search_paths)
+hits=$(grep -rlFa -D skip --no-messages -f "$WORK/plain.pat" -- "${paths[@]}" 2>/dev/null)
+if [ -z "$hits" ]; then
+	ok "no page plaintext in the spool, /tmp, /var/tmp, /dev/shm or the logs right after the scan"
+else
+	not_ok "no page plaintext in the spool, /tmp, /var/tmp, /dev/shm or the logs right after the scan" "$hits"
+fi
+if wait_for_delivery cs_alice big.tif "$RUN_OUT" 120 &&
+	[ "$(tiff_sizes "$(delivered_file cs_alice big.tif)" | sort | uniq -c | awk '{ print $1, $2 }')" = "100 944x1181" ]; then
+	ok "the 100-page scan is delivered as a 100-page TIFF of 944x1181 pages"
+else
+	not_ok "the 100-page scan is delivered as a 100-page TIFF" "$(spool_entries)" "$(tail -n 5 "$LOGS/daemon.log")"
+fi
+hits=$(grep -rlFa -D skip --no-messages -f "$WORK/plain.pat" -- "${paths[@]}" 2>/dev/null)
+if [ -z "$hits" ]; then
+	ok "no page plaintext anywhere searched after delivery"
+else
+	not_ok "no page plaintext anywhere searched after delivery" "$hits"
+fi
+
+if [ "$(audit_count processed pages-to-tiff)" -ge 10 ]; then
+	ok "the audit trail records scans processed as pages-to-tiff"
+else
+	not_ok "the audit trail records scans processed as pages-to-tiff" "$(audit_count processed pages-to-tiff)"
+fi
+stop_daemon
+ok_if "nothing is left in the spool" spool_is_empty
+check_audit_verifies
+assert_no_markers
+finish
