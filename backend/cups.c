@@ -52,6 +52,7 @@
 #include "config.h"
 #include "jobmeta.h"
 #include "privs.h"
+#include "safefile.h"
 
 #ifndef CS_SBINDIR
 #define CS_SBINDIR "/usr/sbin"
@@ -331,24 +332,9 @@ cups_spawn(const struct cups_job *j, int *out_fd)
 static int
 cups_collect(pid_t pid, int fd, char *out, size_t cap)
 {
-	size_t len = 0;
-	ssize_t n;
-	char sink[512];
 	int status;
 
-	for (;;) {
-		if (len + 1 < cap)
-			n = read(fd, out + len, cap - 1 - len);
-		else
-			n = read(fd, sink, sizeof(sink));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len + 1 < cap)
-			len += (size_t)n;
-	}
-	out[len] = '\0';
+	(void)cs_read_capped(fd, out, cap);
 	(void)close(fd);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

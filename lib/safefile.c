@@ -170,6 +170,31 @@ cs_read_full(int fd, void *buf, size_t len, size_t *got)
 	return CS_OK;
 }
 
+/* cs_read_capped - read to the end, keep what fits */
+size_t
+cs_read_capped(int fd, char *out, size_t cap)
+{
+	char sink[512];
+	size_t len = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (len + 1 < cap)
+			n = read(fd, out + len, cap - 1 - len);
+		else
+			n = read(fd, sink, sizeof(sink));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len + 1 < cap)
+			len += (size_t)n;
+	}
+	if (cap > 0)
+		out[len] = '\0';
+	return len;
+}
+
 /* cs_write_file_atomic - temporary file, fsync, rename, fsync directory */
 cs_result
 cs_write_file_atomic(int dirfd, const char *name, const void *data,

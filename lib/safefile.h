@@ -45,6 +45,11 @@ cs_result cs_write_all(int fd, const void *buf, size_t len);
  * *got receives the count */
 cs_result cs_read_full(int fd, void *buf, size_t len, size_t *got);
 
+/* cs_read_capped - read fd to its end (a child's output, say), keeping the
+ * first cap - 1 bytes in out, NUL-terminated; the rest is drained so the
+ * writer never blocks; returns the kept length */
+size_t cs_read_capped(int fd, char *out, size_t cap);
+
 /* cs_write_file_atomic - replace name with data: temporary file, fsync,
  * rename over name, fsync the directory */
 cs_result cs_write_file_atomic(int dirfd, const char *name, const void *data,

@@ -31,6 +31,7 @@
 
 #include "ctl_cups.h"
 #include "log.h"
+#include "safefile.h"
 
 #ifndef CS_PKGDATADIR
 #define CS_PKGDATADIR "/usr/share/cloudspool"
@@ -56,9 +57,6 @@ ctl_cups_name_ok(const char *s)
 static int
 ctl_cups_run(char *const argv[], char *out, size_t cap)
 {
-	size_t len = 0;
-	ssize_t n;
-	char sink[512];
 	pid_t pid;
 	int p[2], st;
 
@@ -76,17 +74,10 @@ ctl_cups_run(char *const argv[], char *out, size_t cap)
 	}
 	if (out != NULL) {
 		(void)close(p[1]);
-		while (pid > 0) {
-			n = read(p[0], len + 1 < cap ? out + len : sink,
-			    len + 1 < cap ? cap - 1 - len : sizeof(sink));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			if (len + 1 < cap)
-				len += (size_t)n;
-		}
-		out[len] = '\0';
+		if (pid > 0)
+			(void)cs_read_capped(p[0], out, cap);
+		else
+			out[0] = '\0';
 		(void)close(p[0]);
 	}
 	if (pid < 0)
