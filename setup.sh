@@ -33,9 +33,10 @@ BINDIR=/usr/bin
 DEB_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	nettle-dev libinih-dev libjansson-dev libcmocka-dev libseccomp-dev
-	# scanning: build (libsane1 brings SANE's test backend), then the
-	# tests' scanimage, tiffinfo and /usr/bin/time (peak RSS)
-	libsane-dev libtiff-dev sane-utils libtiff-tools time
+	# scanning: build (libsane1 brings SANE's test backend; libpng and
+	# libtiff read submit --pages' images), then the tests' scanimage,
+	# tiffinfo and tiffcp, and /usr/bin/time (peak RSS)
+	libsane-dev libtiff-dev libpng-dev sane-utils libtiff-tools time
 	faketime libfaketime jq acl procps util-linux passwd
 	cups cups-daemon cups-client cups-filters
 )
@@ -179,37 +180,12 @@ ensure_demo_user() {
 	fi
 }
 
-# write_sample_pdf - a one-page PDF written by hand (no PDF tools needed):
-# objects, then an xref table with the byte offset of each object
+# write_sample_pdf - a one-page PDF written by hand (scripts/pdf.sh)
 write_sample_pdf() {
-	local out=$1 text=$2 pdf="" stream
-	local -a objects offsets
-	local LC_ALL=C i
-
-	stream="BT /F1 18 Tf 72 720 Td ($text) Tj ET"
-	objects=(
-		"<< /Type /Catalog /Pages 2 0 R >>"
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
-		"<< /Length ${#stream} >>
-stream
-$stream
-endstream"
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
-	)
-	pdf=$'%PDF-1.4\n'
-	for i in "${!objects[@]}"; do
-		offsets[i]=${#pdf}
-		pdf+="$((i + 1)) 0 obj"$'\n'"${objects[i]}"$'\n'"endobj"$'\n'
-	done
-	local xref=${#pdf}
-	pdf+="xref"$'\n'"0 $(( ${#objects[@]} + 1 ))"$'\n'"0000000000 65535 f "$'\n'
-	for i in "${!objects[@]}"; do
-		pdf+=$(printf '%010d 00000 n ' "${offsets[i]}")$'\n'
-	done
-	pdf+="trailer"$'\n'"<< /Size $(( ${#objects[@]} + 1 )) /Root 1 0 R >>"$'\n'
-	pdf+="startxref"$'\n'"$xref"$'\n'"%%EOF"$'\n'
-	printf '%s' "$pdf" >"$out"
+	local out=$1 text=$2
+	# shellcheck source=scripts/pdf.sh
+	source "$SRC_DIR/scripts/pdf.sh"
+	pdf_write "$out" "BT /F1 18 Tf 72 720 Td ($text) Tj ET"
 }
 
 # wait_for_public_key - the daemon's first pass publishes the first epoch

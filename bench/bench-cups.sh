@@ -40,6 +40,8 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/common.sh"
 # shellcheck source=tests/e2e/cupsd.sh
 . "$BENCH_DIR/../tests/e2e/cupsd.sh"
+# shellcheck source=../scripts/pdf.sh
+. "$BENCH_DIR/../scripts/pdf.sh"
 
 RUNS=${RUNS:-3}
 N=${N:-200}
@@ -99,14 +101,13 @@ EOF
 		bench_die "cloudspoold --once failed: $(tail -n 3 "$CB_ROOT/once.log")"
 }
 
-# cb_make_pdf - a one-page PDF of about 2 KiB
+# cb_make_pdf - a one-page PDF of about 2 KiB (scripts/pdf.sh)
 cb_make_pdf() {
 	local out=$1 s="BT /F1 12 Tf 72 720 Td (cloudspool bench page) Tj ET" i
 	for i in $(seq 1 30); do
 		s+=$'\n'"BT /F1 8 Tf 72 $((700 - i * 12)) Td (line $i of the bench document) Tj ET"
 	done
-	# the xref offsets are not needed for CUPS's type detection or ours
-	printf '%%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>\nendobj\n4 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%%%EOF\n' "${#s}" "$s" >"$out"
+	pdf_write "$out" "$s"
 	chmod 0644 "$out"
 }
 

@@ -15,6 +15,8 @@
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$E2E_DIR/lib.sh"
 source "$E2E_DIR/cupsd.sh"
+# shellcheck source=../../scripts/pdf.sh
+source "$E2E_DIR/../../scripts/pdf.sh"
 
 BACKEND=${CS_CUPS_BACKEND:-/usr/lib/cups/backend/cloudspool}
 CUPS_ROOT=$TEST_ROOT/cups
@@ -43,35 +45,14 @@ cleanup_cups() {
 trap cleanup_cups EXIT
 
 # make_pdf - path, marker: a small one-page text PDF with the marker in its
-# content and binary bytes in its header comment, built by hand
+# content and binary bytes in its header comment (scripts/pdf.sh)
 make_pdf() {
-	local out=$1 marker=$2 pdf stream xref i
-	local -a objects offsets
-	local LC_ALL=C
+	local out=$1 marker=$2 stream i
 	stream="BT /F1 12 Tf 72 720 Td ($marker) Tj ET"
 	for i in $(seq 1 40); do
 		stream+=$'\n'"BT /F1 8 Tf 72 $((700 - i * 12)) Td ($marker $(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')) Tj ET"
 	done
-	objects=(
-		"<< /Type /Catalog /Pages 2 0 R >>"
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
-		"<< /Length ${#stream} >>"$'\n'"stream"$'\n'"$stream"$'\n'"endstream"
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
-	)
-	pdf=$'%PDF-1.4\n%\xe2\xe3\xcf\xd3\n'
-	for i in "${!objects[@]}"; do
-		offsets[i]=${#pdf}
-		pdf+="$((i + 1)) 0 obj"$'\n'"${objects[i]}"$'\n'"endobj"$'\n'
-	done
-	xref=${#pdf}
-	pdf+="xref"$'\n'"0 $((${#objects[@]} + 1))"$'\n'"0000000000 65535 f "$'\n'
-	for i in "${!objects[@]}"; do
-		pdf+=$(printf '%010d 00000 n ' "${offsets[i]}")$'\n'
-	done
-	pdf+="trailer"$'\n'"<< /Size $((${#objects[@]} + 1)) /Root 1 0 R >>"$'\n'
-	pdf+="startxref"$'\n'"$xref"$'\n'"%%EOF"$'\n'
-	printf '%s' "$pdf" >"$out"
+	pdf_write "$out" "$stream" $'%\xe2\xe3\xcf\xd3'
 }
 
 # user_pdf - user, file name, marker: a PDF in the user's home, theirs
