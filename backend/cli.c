@@ -11,10 +11,12 @@
  * DESCRIPTION
  *	submit opens each file with the caller's own permissions and hands it
  *	to cloudspool-drop on standard input, one job per file, printing the
- *	job id. With --pages the files (or stdin) are PNM images, one or more
- *	pages each (scanimage --format=pnm), and all of them become one scan
- *	job of pages, delivered like `cloudspool scan` as NAME.tif (PNM has
- *	no resolution: --resolution, default 300). actions lists the scan actions the caller may use. jobs shows
+ *	job id. With --pages the files (or stdin) are PNM images (one or
+ *	more pages each), PNG images or TIFF files (each directory a page),
+ *	told by their first bytes, and all of them become one scan job of
+ *	pages, delivered like `cloudspool scan` as NAME.tif (--resolution,
+ *	default 300, for a file that does not say its own). actions lists
+ *	the scan actions the caller may use. jobs shows
  *	the caller's queued jobs, as the daemon publishes them. scan runs a
  *	SANE scanner and streams its pages into one job (doc/SCANNING.md).
  * SECURITY
@@ -54,7 +56,7 @@ cli_usage(void)
 	fprintf(stderr, "usage: cloudspool [-c config] submit -a action "
 	    "[--name name] file... | -\n"
 	    "       cloudspool [-c config] submit -a action --pages "
-	    "[--resolution dpi] [--name name] file.pnm... | -\n"
+	    "[--resolution dpi] [--name name] image... | -\n"
 	    "       cloudspool [-c config] scan -a action [options] "
 	    "(scan --help)\n"
 	    "       cloudspool [-c config] actions\n"
@@ -87,7 +89,41 @@ cli_run_drop(char *const argv[], int in_fd)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : EX_SOFTWARE;
 }
 
-/* cli_submit_pages - every file's PNM pages as one job of pages */
+/* cli_pages_fd - the pages of one file or stream onto the feed: PNM,
+ * PNG or TIFF, told by its first bytes; as pnm_pages */
+static int
+cli_pages_fd(int fd, const char *what, unsigned dpi, struct scan_feed *f,
+    unsigned long *pages)
+{
+	static const uint8_t png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n',
+	    0x1a, '\n' };
+	uint8_t pre[8];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(pre)) {
+		n = read(fd, pre + len, sizeof(pre) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "cloudspool: %.200s: %s\n", what,
+			    strerror(errno));
+			return EX_IOERR;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len == sizeof(pre) && memcmp(pre, png, sizeof(png)) == 0)
+		return pngin_pages(fd, pre, len, what, dpi, f, pages);
+	if (len >= 4 && (memcmp(pre, "II*\0", 4) == 0 ||
+	    memcmp(pre, "MM\0*", 4) == 0 || memcmp(pre, "II+\0", 4) == 0 ||
+	    memcmp(pre, "MM\0+", 4) == 0))
+		return tiffin_pages(fd, pre, len, what, dpi, f, pages);
+	return pnm_pages(fd, pre, len, what, dpi, f, pages);
+}
+
+/* cli_submit_pages - every file's pages as one job of pages */
 static int
 cli_submit_pages(const char *config, const char *action, const char *name,
     unsigned dpi, int argc, char **argv)
@@ -114,7 +150,7 @@ cli_submit_pages(const char *config, const char *action, const char *name,
 			rc = EX_NOINPUT;
 			break;
 		}
-		rc = pnm_pages(fd, argv[i], dpi, &f, &pages);
+		rc = cli_pages_fd(fd, argv[i], dpi, &f, &pages);
 		if (fd != STDIN_FILENO)
 			(void)close(fd);
 	}

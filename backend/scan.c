@@ -41,6 +41,7 @@ struct scan_run {
 	int said;			/* the error is already on stderr */
 	unsigned long pages;
 	unsigned res;			/* dpi, read before the scan starts */
+	char device[1024];		/* the device's SANE name */
 	struct timespec t0;
 	unsigned char *buf;
 	unsigned char *page;		/* --keep-partial: the page so far */
@@ -59,7 +60,8 @@ scan_on_signal(int sig)
  * defaults in sane_start and when its reader thread starts or ends,
  * process-wide: so SIGPIPE is blocked (a blocked SIGPIPE makes write fail
  * with EPIPE, whatever its disposition), and the handlers are set again
- * after every sane_start and sane_read (a few syscalls a read). A
+ * after every sane_start, and after a sane_read that finds SIGTERM's
+ * changed (scan_signals_again). A
  * SIGTERM between the reader's start and its first buffer still kills us
  * outright; the drop helper then sees its stream cut and removes its file. */
 static void
@@ -78,6 +80,19 @@ scan_signals(void)
 	sigemptyset(&pipe);
 	sigaddset(&pipe, SIGPIPE);
 	(void)sigprocmask(SIG_BLOCK, &pipe, NULL);
+}
+
+/* scan_signals_again - after a sane_read: set them again only when
+ * libsane's reader put SIGTERM back (one syscall a read, not four; the
+ * SIGPIPE block is this thread's own and the reader cannot undo it) */
+static void
+scan_signals_again(void)
+{
+	struct sigaction cur;
+
+	if (sigaction(SIGTERM, NULL, &cur) < 0 ||
+	    cur.sa_handler != scan_on_signal)
+		scan_signals();
 }
 
 /* scan_status_exit - the exit status of a SANE status */
@@ -275,7 +290,7 @@ scan_frame(struct scan_run *s, const struct cs_page_hdr *h, int plane)
 
 	for (;;) {
 		st = sane_read(s->h, s->buf, SCAN_BUF, &len);
-		scan_signals();
+		scan_signals_again();
 		if (scan_signalled)
 			return SANE_STATUS_CANCELLED;
 		if (st == SANE_STATUS_EOF)
@@ -383,10 +398,12 @@ scan_list(void)
 	return i == 0 ? SCAN_EX_NODEVICE : EX_OK;
 }
 
-/* scan_open - -d DEVICE, or the only device there is */
+/* scan_open - -d DEVICE, the action's device, or the only device there
+ * is; its name into s->device */
 static int
-scan_open(const struct scan_args *a, SANE_Handle *h)
+scan_open(const struct scan_args *a, struct scan_run *s)
 {
+	SANE_Handle *h = &s->h;
 	const SANE_Device **list;
 	const char *name = a->device;
 	SANE_Status st;
@@ -399,11 +416,13 @@ scan_open(const struct scan_args *a, SANE_Handle *h)
 		}
 		if (list[1] != NULL) {
 			fprintf(stderr, "cloudspool: several scanners found: "
-			    "choose one with -d (see cloudspool scan -L)\n");
+			    "choose one with -d or the action's device key "
+			    "(see cloudspool scan -L)\n");
 			return EX_USAGE;
 		}
 		name = list[0]->name;
 	}
+	snprintf(s->device, sizeof(s->device), "%s", name);
 	if ((st = sane_open(name, h)) == SANE_STATUS_GOOD)
 		return EX_OK;
 	if (st == SANE_STATUS_INVAL) {
@@ -416,9 +435,11 @@ scan_open(const struct scan_args *a, SANE_Handle *h)
 }
 
 /* scan_check_action - refuse early what the drop helper would refuse
- * after the scan: an unknown action, or one this user may not use */
+ * after the scan: an unknown action, or one this user may not use; the
+ * action's device (or "") into dev */
 static int
-scan_check_action(const struct scan_args *a, char *where, size_t cap)
+scan_check_action(const struct scan_args *a, char *where, size_t cap,
+    char *dev, size_t devcap)
 {
 	const struct cs_action *act;
 	struct cs_config cfg;
@@ -438,9 +459,17 @@ scan_check_action(const struct scan_args *a, char *where, size_t cap)
 		fprintf(stderr, "cloudspool: you may not use action '%.64s'\n",
 		    a->action);
 		rc = EX_NOPERM;
-	} else
+	} else if (act->device != NULL &&
+	    strlen(act->device) >= devcap) {
+		fprintf(stderr, "cloudspool: action '%.64s': device name too "
+		    "long\n", a->action);
+		rc = EX_CONFIG;
+	} else {
 		snprintf(where, cap, "%s (%s)", act->destination->name,
 		    act->destination->provider);
+		snprintf(dev, devcap, "%s", act->device != NULL ?
+		    act->device : "");
+	}
 	cs_config_free(&cfg);
 	return rc;
 }
@@ -453,9 +482,9 @@ scan_report(struct scan_run *s, const char *job, const char *where)
 	char *txt;
 
 	if (s->a->json) {
-		o = json_pack("{s:s, s:I, s:b}", "event", job != NULL ?
+		o = json_pack("{s:s, s:I, s:b, s:s}", "event", job != NULL ?
 		    "submitted" : "scanned", "pages", (json_int_t)s->pages,
-		    "dry_run", s->a->dry_run);
+		    "dry_run", s->a->dry_run, "device", s->device);
 		if (o != NULL && job != NULL)
 			(void)json_object_set_new(o, "job", json_string(job));
 		if (o != NULL && job != NULL)
@@ -473,8 +502,8 @@ scan_report(struct scan_run *s, const char *job, const char *where)
 	else
 		printf("%lu pages\n", s->pages);
 	if (s->tty && job != NULL)
-		fprintf(stderr, "job %s: %lu pages, action %s, to %s\n", job,
-		    s->pages, s->a->action, where);
+		fprintf(stderr, "job %s: %lu pages from %s, action %s, to "
+		    "%s\n", job, s->pages, s->device, s->a->action, where);
 }
 
 /* scan_finish - after the pages: submit, keep partial, or discard */
@@ -522,7 +551,7 @@ scan_main(const char *config, int argc, char **argv)
 {
 	struct scan_args a;
 	struct scan_run s;
-	char where[256] = "";
+	char where[256] = "", dev[1024] = "";
 	SANE_Status st;
 	SANE_Int version;
 	int rc;
@@ -531,12 +560,25 @@ scan_main(const char *config, int argc, char **argv)
 	a.config = config;
 	if ((rc = scan_parse_args(argc, argv, &a)) != EX_OK)
 		goto out;
-	if (!a.list && !a.dry_run &&
-	    (rc = scan_check_action(&a, where, sizeof(where))) != EX_OK)
+	/* a dry run may name no action; one it names is checked too */
+	if (!a.list && (!a.dry_run || a.action != NULL) &&
+	    (rc = scan_check_action(&a, where, sizeof(where), dev,
+	    sizeof(dev))) != EX_OK)
 		goto out;
+	if (a.device == NULL && dev[0] != '\0')
+		a.device = dev;		/* the action's own scanner */
 	if (a.action == NULL)
 		a.action = "-";
 	scan_signals();
+	s.a = &a;
+	/* the drop helper starts while libsane loads and opens the device:
+	 * its start-up is not added to the scan's; on an error before the
+	 * first page it is sent away with nothing (scan_main's end) */
+	if (!a.list && !a.dry_run) {
+		if ((rc = scan_feed_start(&s.feed, &a)) != EX_OK)
+			goto out;
+		s.feeding = 1;
+	}
 	if ((st = sane_init(&version, NULL)) != SANE_STATUS_GOOD) {
 		fprintf(stderr, "cloudspool: SANE: %s\n", sane_strstatus(st));
 		rc = SCAN_EX_IOERR;
@@ -546,23 +588,17 @@ scan_main(const char *config, int argc, char **argv)
 		rc = scan_list();
 		goto out_sane;
 	}
-	s.a = &a;
 	s.tty = isatty(STDERR_FILENO) && !a.json;
 	if ((s.buf = malloc(SCAN_BUF)) == NULL) {
 		rc = EX_OSERR;
 		goto out_sane;
 	}
-	if ((rc = scan_open(&a, &s.h)) != EX_OK)
+	if ((rc = scan_open(&a, &s)) != EX_OK)
 		goto out_sane;
 	if ((rc = scan_apply_settings(s.h, &a)) != EX_OK)
 		goto out_close;
 	/* devices refuse option reads while scanning (the test backend) */
 	s.res = scan_resolution(s.h);
-	if (!a.dry_run) {
-		if ((rc = scan_feed_start(&s.feed, &a)) != EX_OK)
-			goto out_close;
-		s.feeding = 1;
-	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &s.t0);
 	st = scan_pages(&s);
 	sane_cancel(s.h);
@@ -572,6 +608,8 @@ out_close:
 out_sane:
 	sane_exit();
 out:
+	if (s.feeding && s.feed.pid > 0)
+		scan_feed_abort(&s.feed);	/* no page went: nothing stays */
 	free(s.buf);
 	if (s.page != NULL)
 		memset(s.page, 0, s.pcap);

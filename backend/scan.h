@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sysexits.h>
 #include <sane/sane.h>
@@ -87,9 +88,23 @@ int scan_feed_finish(struct scan_feed *f, char *job, size_t cap);
 void scan_feed_abort(struct scan_feed *f);
 
 /* pnm_pages - every PBM/PGM/PPM image read from in_fd (named what in
- * messages) onto the feed at dpi; *pages counts them. EX_OK, EX_DATAERR
- * for a bad image (said), or -1 when the drop helper went away */
-int pnm_pages(int in_fd, const char *what, unsigned dpi, struct scan_feed *f,
+ * messages; its first prelen bytes already read into pre) onto the feed
+ * at dpi; *pages counts them. EX_OK, EX_DATAERR for a bad image (said),
+ * or -1 when the drop helper went away */
+int pnm_pages(int in_fd, const uint8_t *pre, size_t prelen, const char *what,
+    unsigned dpi, struct scan_feed *f, unsigned long *pages);
+
+/* pngin_pages - the PNG image of in_fd (its 8-byte signature in pre) as
+ * one page, at its own resolution or dpi; as pnm_pages (submit_png.c) */
+int pngin_pages(int in_fd, const uint8_t *pre, size_t prelen,
+    const char *what, unsigned dpi, struct scan_feed *f,
+    unsigned long *pages);
+
+/* tiffin_pages - every directory of the TIFF in_fd (its first prelen
+ * bytes in pre) as a page, at its own resolution or dpi; as pnm_pages,
+ * and EX_OSERR (submit_tiff.c) */
+int tiffin_pages(int in_fd, const uint8_t *pre, size_t prelen,
+    const char *what, unsigned dpi, struct scan_feed *f,
     unsigned long *pages);
 
 /* scan_status_exit - exit status for a SANE status */

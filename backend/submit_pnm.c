@@ -100,11 +100,12 @@ pnm_header(struct pnm_in *in, unsigned dpi, struct cs_page_hdr *h)
 	return cs_page_decode(raw, h) == CS_OK ? 0 : -1;
 }
 
-/* pnm_pages - every image of in_fd onto the feed; EX_OK, EX_DATAERR (a
- * bad image, said), or the status that made the feed fail (-1 said) */
+/* pnm_pages - every image of in_fd (its first prelen bytes already read
+ * into pre) onto the feed; EX_OK, EX_DATAERR (a bad image, said), or the
+ * status that made the feed fail (-1 said) */
 int
-pnm_pages(int in_fd, const char *what, unsigned dpi, struct scan_feed *f,
-    unsigned long *pages)
+pnm_pages(int in_fd, const uint8_t *pre, size_t prelen, const char *what,
+    unsigned dpi, struct scan_feed *f, unsigned long *pages)
 {
 	static struct pnm_in in;	/* 64 KiB: not on the stack */
 	uint8_t raw[CS_PAGE_HDR_LEN];
@@ -116,6 +117,10 @@ pnm_pages(int in_fd, const char *what, unsigned dpi, struct scan_feed *f,
 
 	memset(&in, 0, offsetof(struct pnm_in, buf));
 	in.fd = in_fd;
+	if (prelen > sizeof(in.buf))
+		return EX_SOFTWARE;
+	memcpy(in.buf, pre, prelen);
+	in.len = prelen;
 	while ((rc = pnm_header(&in, dpi, &h)) == 0) {
 		cs_page_encode(&h, raw);
 		if (scan_feed_write(f, raw, sizeof(raw)) < 0)
@@ -140,7 +145,8 @@ pnm_pages(int in_fd, const char *what, unsigned dpi, struct scan_feed *f,
 	*pages += here;
 	if (rc < 0 || here == 0) {
 		fprintf(stderr, "cloudspool: %.200s: not a PBM, PGM or PPM "
-		    "image with maxval 255 or 65535\n", what);
+		    "image with maxval 255 or 65535, nor a PNG or TIFF\n",
+		    what);
 		return EX_DATAERR;
 	}
 	return EX_OK;

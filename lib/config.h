@@ -39,6 +39,7 @@ struct cs_action {
 	size_t nusers;
 	char **groups;
 	size_t ngroups;
+	char *device;			/* SANE device `scan` uses without -d */
 	unsigned line;
 };
 

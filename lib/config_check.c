@@ -42,6 +42,7 @@ enum check_kind {
 
 enum check_type {
 	CHECK_TEXT,		/* anything, even empty */
+	CHECK_LINE,		/* anything but empty (blanks allowed) */
 	CHECK_WORD,		/* one name: not empty, no blanks */
 	CHECK_PATH,		/* an absolute path */
 	CHECK_LIST,		/* blank-separated names */
@@ -96,6 +97,8 @@ static const struct check_field check_action_fields[] = {
 	FIELD("description", CHECK_TEXT, struct cs_action, description, 0),
 	LIST("users", struct cs_action, users, nusers),
 	LIST("groups", struct cs_action, groups, ngroups),
+	/* SANE names may hold blanks ("airscan:e0:Canon MF740") */
+	FIELD("device", CHECK_LINE, struct cs_action, device, 0),
 };
 
 struct check_section {
@@ -318,6 +321,7 @@ check_set_field(struct check *c, void *base, const struct check_field *f,
 
 	switch (f->type) {
 	case CHECK_TEXT:
+	case CHECK_LINE:
 	case CHECK_WORD:
 	case CHECK_PATH:
 		if (check_word(c, f, value, line) == 0)

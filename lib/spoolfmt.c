@@ -27,7 +27,6 @@ struct cs_spool_writer {
 	uint64_t content_bytes;
 	size_t buflen;
 	uint8_t buf[CS_STREAM_CHUNK];
-	uint8_t sealed[CS_STREAM_SEALED_MAX];
 };
 
 struct cs_spool_reader {
@@ -160,19 +159,34 @@ cs_spool_section_begin(struct cs_spool_writer *w, enum cs_section_kind kind)
 	return CS_OK;
 }
 
+/* writer_seal - seal len bytes at p as the next chunk, straight into the
+ * writer thread's batch */
+static cs_result
+writer_seal(struct cs_spool_writer *w, const uint8_t *p, size_t len,
+    int final)
+{
+	unsigned char *at;
+	size_t n;
+	cs_result r;
+
+	if ((r = cs_bgwriter_reserve(w->out, CS_STREAM_SEALED_MAX, &at)) !=
+	    CS_OK ||
+	    (r = cs_stream_seal(&w->stream, p, len, final, at, &n)) != CS_OK)
+		return r;
+	cs_bgwriter_commit(w->out, n);
+	return CS_OK;
+}
+
 /* writer_flush - seal the buffered chunk and write it */
 static cs_result
 writer_flush(struct cs_spool_writer *w, int final)
 {
-	size_t n;
 	cs_result r;
 
-	r = cs_stream_seal(&w->stream, w->buf, w->buflen, final, w->sealed, &n);
+	r = writer_seal(w, w->buf, w->buflen, final);
 	cs_wipe(w->buf, w->buflen);
 	w->buflen = 0;
-	if (r != CS_OK)
-		return r;
-	return cs_bgwriter_write(w->out, w->sealed, n);
+	return r;
 }
 
 /* cs_spool_section_write - buffer, sealing each chunk once more follows */
@@ -191,6 +205,15 @@ cs_spool_section_write(struct cs_spool_writer *w, const void *data, size_t len)
 		if (w->buflen == CS_STREAM_CHUNK &&
 		    (r = writer_flush(w, 0)) != CS_OK)
 			return r;
+		/* a whole chunk with more after it is not the last: seal it
+		 * where it lies (no copy of the plaintext, nothing to wipe) */
+		if (w->buflen == 0 && len > CS_STREAM_CHUNK) {
+			if ((r = writer_seal(w, p, CS_STREAM_CHUNK, 0)) != CS_OK)
+				return r;
+			p += CS_STREAM_CHUNK;
+			len -= CS_STREAM_CHUNK;
+			continue;
+		}
 		take = CS_STREAM_CHUNK - w->buflen;
 		if (take > len)
 			take = len;

@@ -9,8 +9,9 @@
 # leaves nothing in the spool; SIGINT/SIGTERM mid-batch leave nothing
 # (--keep-partial submits the whole pages); the page stream's checks in
 # the drop helper (truncated, no end marker, bad header, trailing bytes,
-# max_pages); the scanimage pipe forms, and PNM pages (a pipe, several
-# files) as one job with submit --pages; the scanbd action script; a 100-page 300 dpi gray batch runs
+# max_pages); the scanimage pipe forms, and PNM, PNG and TIFF pages (a
+# pipe, several files, a multi-page TIFF) as one job with submit --pages;
+# an action's default device; the scanbd action script; a 100-page 300 dpi gray batch runs
 # in under 64 MB and no file outside the delivery folder holds the page's
 # plaintext.
 #
@@ -23,8 +24,13 @@ command -v scanimage >/dev/null && command -v tiffinfo >/dev/null ||
 	bail_out "scanimage (sane-utils) and tiffinfo (libtiff-tools) are needed"
 
 setup_standard
-# max_pages is not among standard_config's keys: add it to [spool]
-standard_config "$SPOOL" | sed '/^\[spool\]$/a max_pages = 120' | install_config "$CONF"
+# max_pages is not among standard_config's keys: add it to [spool]; two
+# actions with a device of their own (one the test backend lacks)
+{
+	standard_config "$SPOOL" | sed '/^\[spool\]$/a max_pages = 120'
+	printf '\n[action td]\ndestination = local\nusers = cs_alice cs_bob\ndevice = test:1\n'
+	printf '\n[action tgone]\ndestination = local\nusers = cs_alice cs_bob\ndevice = test:9\n'
+} | install_config "$CONF"
 SANE_DIR=$TEST_ROOT/sane
 install -d -m 0755 "$SANE_DIR"
 printf 'test\n' >"$SANE_DIR/dll.conf"
@@ -145,6 +151,43 @@ if [ "$RUN_STATUS" -eq 0 ] && [ "$pages" = "1 2 " ] && is_job_id "$job" && [ "$d
 	wait_for_delivery cs_alice json.tif "$job" 30
 else
 	not_ok "--json prints a line per page and the job id with its destination" "$(run_diag)"
+fi
+
+# --- the device: -d, else the action's device key, else the only one
+# scan_nod - user, scan arguments: cloudspool scan without -d
+scan_nod() {
+	local user=$1
+	shift
+	run_cmd as_user "$user" env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan "$@"
+}
+scan_nod cs_alice -a td --json --name dev "${SMALL[@]}"
+job=$(jq -r 'select(.event == "submitted") | .job' <<<"$RUN_OUT" 2>/dev/null)
+dev=$(jq -r 'select(.event == "submitted") | .device' <<<"$RUN_OUT" 2>/dev/null)
+if [ "$RUN_STATUS" -eq 0 ] && [ "$dev" = test:1 ] && is_job_id "$job" &&
+	wait_for_delivery cs_alice dev.tif "$job" 30 &&
+	[ "$(tiff_sizes "$(delivered_file cs_alice dev.tif)")" = 147x177 ]; then
+	ok "scan -a td without -d scans the action's device (test:1) and submits"
+else
+	not_ok "scan -a td without -d scans the action's device (test:1)" "$(run_diag)"
+fi
+scan_nod cs_alice -a td -d test:0 --json --dry-run "${SMALL[@]}"
+dev=$(jq -r 'select(.event == "scanned") | .device' <<<"$RUN_OUT" 2>/dev/null)
+if [ "$RUN_STATUS" -eq 0 ] && [ "$dev" = test:0 ]; then
+	ok "-d overrides the action's device"
+else
+	not_ok "-d overrides the action's device" "$(run_diag)"
+fi
+scan_nod cs_alice -a t --dry-run "${SMALL[@]}"
+if [ "$RUN_STATUS" -eq 64 ] && grep -q "several scanners" <<<"$RUN_ERR"; then
+	ok "no -d, no device key and two scanners: exit 64, asks for -d"
+else
+	not_ok "no -d, no device key and two scanners: exit 64, asks for -d" "$(run_diag)"
+fi
+scan_nod cs_alice -a tgone "${SMALL[@]}"
+if [ "$RUN_STATUS" -eq 69 ] && grep -q "no such scanner 'test:9'" <<<"$RUN_ERR" && spool_is_empty; then
+	ok "an action's device that is not there: exit 69, 'no such scanner', nothing in the spool"
+else
+	not_ok "an action's device that is not there: exit 69" "$(run_diag)"
 fi
 
 # --- errors: one line, an exit status each, nothing in the spool
@@ -304,6 +347,55 @@ if [ "$RUN_STATUS" -eq 0 ] && [ "${#pnm_files[@]}" -eq 11 ] && wait_for_delivery
 else
 	not_ok "submit --pages of 11 PNM files makes one 11-page TIFF" "$(run_diag)" "files: ${#pnm_files[@]}" "$sizes"
 fi
+# PNG and TIFF pages: scanimage's PNG pages (colour, and a bilevel one)
+# and a 3-page TIFF joined with tiffcp, in one call, make one 6-page job;
+# each keeps the 75 dpi its file says (no --resolution: 300 otherwise)
+as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --source 'Automatic Document Feeder' --resolution 75 -x 50 -y 60 --mode Color --batch-count=2 --format=png --batch=$bob_home/pn%02d.png >/dev/null 2>&1"
+as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 40 -y 30 --depth 1 --format=png >$bob_home/pn99.png 2>/dev/null"
+as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --source 'Automatic Document Feeder' --resolution 75 -x 50 -y 60 --mode Gray --batch-count=3 --format=tiff --batch=$bob_home/tf%d.tif >/dev/null 2>&1 && tiffcp tf1.tif tf2.tif tf3.tif multi.tif"
+run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a t --pages --name pngtiff \
+	"$bob_home/pn01.png" "$bob_home/multi.tif" "$bob_home/pn02.png" "$bob_home/pn99.png"
+sizes= info=
+if [ "$RUN_STATUS" -eq 0 ] && [ "$(tiffinfo "$bob_home/multi.tif" 2>/dev/null | grep -c 'Image Width')" -eq 3 ] &&
+	wait_for_delivery cs_bob pngtiff.tif "$RUN_OUT" 30 &&
+	info=$(tiffinfo "$(delivered_file cs_bob pngtiff.tif)" 2>/dev/null) &&
+	sizes=$(tiff_sizes "$(delivered_file cs_bob pngtiff.tif)") &&
+	[ "$(tr '\n' ' ' <<<"$sizes")" = "147x177 147x177 147x177 147x177 147x177 118x88 " ] &&
+	[ "$(grep -c 'Resolution: 75, 75 pixels/inch' <<<"$info")" -eq 6 ] &&
+	[ "$(grep -c 'Photometric Interpretation: RGB' <<<"$info")" -eq 2 ] &&
+	grep -q 'CCITT Group 4' <<<"$info"; then
+	ok "submit --pages of 3 PNG files and a 3-page TIFF (tiffcp) makes one 6-page TIFF, in order, at 75 dpi"
+else
+	not_ok "submit --pages of PNG files and a multi-page TIFF makes one 6-page TIFF" "$(run_diag)" "$sizes" "$(grep -E 'Resolution|Photometric' <<<"$info")"
+fi
+run_cmd as_user cs_bob bash -c "cd / && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 50 -y 60 --format=tiff 2>/dev/null | $CLOUDSPOOL -c $CONF submit -a t --pages --name tiffpipe -"
+if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_bob tiffpipe.tif "$RUN_OUT" 30 &&
+	[ "$(tiff_sizes "$(delivered_file cs_bob tiffpipe.tif)")" = 147x177 ]; then
+	ok "scanimage --format=tiff | cloudspool submit --pages -: a TIFF from a pipe, one 147x177 page"
+else
+	not_ok "scanimage --format=tiff | cloudspool submit --pages -: one page" "$(run_diag)"
+fi
+# pixels survive TIFF and PNG input: the same page through PNM, TIFF
+# and PNG is delivered byte for byte the same, in every mode
+for mode in lineart:--depth:1 gray:--mode:Gray color:--mode:Color gray16:--mode:Gray:--depth:16; do
+	tag=${mode%%:*}
+	IFS=: read -r -a opts <<<"${mode#*:}"
+	jobs_ok=1
+	for fmt in pnm tiff png; do
+		as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 40 -y 30 ${opts[*]} --format=$fmt >$bob_home/same-$tag.$fmt 2>/dev/null"
+		run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a t --pages --resolution 75 --name "same-$tag-$fmt" "$bob_home/same-$tag.$fmt"
+		[ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_bob "same-$tag-$fmt.tif" "$RUN_OUT" 30 || jobs_ok=0
+	done
+	if [ "$jobs_ok" -eq 1 ] &&
+		cmp -s "$(delivered_file cs_bob "same-$tag-pnm.tif")" "$(delivered_file cs_bob "same-$tag-tiff.tif")" &&
+		cmp -s "$(delivered_file cs_bob "same-$tag-pnm.tif")" "$(delivered_file cs_bob "same-$tag-png.tif")"; then
+		ok "$tag: one page through PNM, TIFF and PNG is delivered as the same TIFF"
+	else
+		not_ok "$tag: one page through PNM, TIFF and PNG is delivered as the same TIFF" "$(run_diag)" \
+			"$(cmp "$(delivered_file cs_bob "same-$tag-pnm.tif")" "$(delivered_file cs_bob "same-$tag-tiff.tif")" 2>&1)" \
+			"$(cmp "$(delivered_file cs_bob "same-$tag-pnm.tif")" "$(delivered_file cs_bob "same-$tag-png.tif")" 2>&1)"
+	fi
+done
 printf 'not an image\n' >"$bob_home/notes.txt"
 chown cs_bob: "$bob_home/notes.txt"
 run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a t --pages "$bob_home/notes.txt"

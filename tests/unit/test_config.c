@@ -167,9 +167,11 @@ full_file_sets_actions_resolved_to_destinations(void **state)
 	assert_ptr_equal(a->destination, &cfg.destinations[1]);
 	assert_null(a->description);
 	assert_int_equal(a->ngroups, 0);
+	assert_null(a->device);
 	a = cs_config_action(&cfg, "Nobody_1.0");
 	assert_non_null(a);
 	assert_int_equal(a->nusers + a->ngroups, 0);
+	assert_string_equal(a->device, "airscan:e0:Canon MF740C/740C");
 	assert_null(cs_config_action(&cfg, "nobody_1.0"));
 	assert_null(cs_config_action(&cfg, NULL));
 	cs_config_free(&cfg);
