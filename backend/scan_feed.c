@@ -122,23 +122,7 @@ scan_feed_wait(struct scan_feed *f)
 static void
 scan_feed_slurp(int *fd, char *buf, size_t cap)
 {
-	char skip[256];
-	size_t got = 0;
-	ssize_t n;
-
-	for (;;) {
-		if (got + 1 < cap)
-			n = read(*fd, buf + got, cap - 1 - got);
-		else
-			n = read(*fd, skip, sizeof(skip));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (got + 1 < cap)
-			got += (size_t)n;
-	}
-	buf[got] = '\0';
+	(void)cs_read_capped(*fd, buf, cap);
 	(void)close(*fd);
 	*fd = -1;
 }
