@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "agent.h"
 #include "safefile.h"
 
@@ -28,8 +30,7 @@
 #define PART ".cloudspool-" JOB ".part"
 
 struct fix {
-	char dir[64];
-	int dirfd;
+	struct scratch sc;
 	uint64_t ino;
 	int earlier;
 };
@@ -41,9 +42,7 @@ setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cs_localdir_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_true((f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	scratch_make(&f->sc, "localdir");
 	*state = f;
 	return 0;
 }
@@ -53,11 +52,8 @@ static int
 teardown(void **state)
 {
 	struct fix *f = *state;
-	char cmd[128];
 
-	close(f->dirfd);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	scratch_remove(&f->sc);
 	free(f);
 	return 0;
 }
@@ -110,9 +106,9 @@ stage(struct fix *f, const char *text)
 	struct stat st;
 	int fd = data_fd(text);
 
-	assert_int_equal(localdir_stage(f->dirfd, JOB, fd, 0600, &f->ino, why,
+	assert_int_equal(localdir_stage(f->sc.dirfd, JOB, fd, 0600, &f->ino, why,
 	    sizeof(why)), CS_OK);
-	assert_int_equal(fstatat(f->dirfd, PART, &st, 0), 0);
+	assert_int_equal(fstatat(f->sc.dirfd, PART, &st, 0), 0);
 	assert_int_equal((uint64_t)st.st_ino, f->ino);
 	close(fd);
 }
@@ -125,11 +121,11 @@ stage_then_commit_delivers_once(void **state)
 	char final[300];
 
 	stage(f, "hello");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	assert_int_equal(localdir_commit(f->sc.dirfd, JOB, "scan.pdf", f->ino,
 	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_string_equal(final, "scan.pdf");
-	assert_content(f->dirfd, "scan.pdf", "hello");
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_content(f->sc.dirfd, "scan.pdf", "hello");
+	assert_int_equal(count_entries(f->sc.dir), 1);
 }
 
 /* commit_repeated_after_completion_adds_nothing - crash after the part name
@@ -141,13 +137,13 @@ commit_repeated_after_completion_adds_nothing(void **state)
 	char final[300];
 
 	stage(f, "hello");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	assert_int_equal(localdir_commit(f->sc.dirfd, JOB, "scan.pdf", f->ino,
 	    final, sizeof(final), &f->earlier), CS_OK);
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	assert_int_equal(localdir_commit(f->sc.dirfd, JOB, "scan.pdf", f->ino,
 	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_true(f->earlier);
 	assert_string_equal(final, "scan.pdf");
-	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(count_entries(f->sc.dir), 1);
 }
 
 /* commit_after_crash_between_link_and_unlink_adds_nothing - the part file
@@ -159,13 +155,13 @@ commit_after_crash_between_link_and_unlink_adds_nothing(void **state)
 	char final[300];
 
 	stage(f, "hello");
-	assert_int_equal(linkat(f->dirfd, PART, f->dirfd, "scan-7.pdf", 0), 0);
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	assert_int_equal(linkat(f->sc.dirfd, PART, f->sc.dirfd, "scan-7.pdf", 0), 0);
+	assert_int_equal(localdir_commit(f->sc.dirfd, JOB, "scan.pdf", f->ino,
 	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_false(f->earlier);
 	assert_string_equal(final, "scan-7.pdf");
-	assert_int_equal(count_entries(f->dir), 1);
-	assert_content(f->dirfd, "scan-7.pdf", "hello");
+	assert_int_equal(count_entries(f->sc.dir), 1);
+	assert_content(f->sc.dirfd, "scan-7.pdf", "hello");
 }
 
 /* restaged_part_replaces_a_partial_one - a crash mid-stage left a partial
@@ -178,9 +174,9 @@ restaged_part_replaces_a_partial_one(void **state)
 
 	stage(f, "hel");
 	stage(f, "hello");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	assert_int_equal(localdir_commit(f->sc.dirfd, JOB, "scan.pdf", f->ino,
 	    final, sizeof(final), &f->earlier), CS_OK);
-	assert_content(f->dirfd, "scan.pdf", "hello");
+	assert_content(f->sc.dirfd, "scan.pdf", "hello");
 }
 
 /* collision_gets_a_suffix_and_never_replaces */
@@ -191,15 +187,15 @@ collision_gets_a_suffix_and_never_replaces(void **state)
 	char final[300];
 	int fd;
 
-	assert_int_equal(cs_safe_create(f->dirfd, "scan.pdf", 0600, &fd), CS_OK);
+	assert_int_equal(cs_safe_create(f->sc.dirfd, "scan.pdf", 0600, &fd), CS_OK);
 	assert_int_equal(cs_write_all(fd, "old", 3), CS_OK);
 	close(fd);
 	stage(f, "new");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	assert_int_equal(localdir_commit(f->sc.dirfd, JOB, "scan.pdf", f->ino,
 	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_string_equal(final, "scan-1.pdf");
-	assert_content(f->dirfd, "scan.pdf", "old");
-	assert_content(f->dirfd, "scan-1.pdf", "new");
+	assert_content(f->sc.dirfd, "scan.pdf", "old");
+	assert_content(f->sc.dirfd, "scan-1.pdf", "new");
 }
 
 /* planted_symlink_at_the_name_is_not_followed */
@@ -210,10 +206,10 @@ planted_symlink_at_the_name_is_not_followed(void **state)
 	char final[300], target[128];
 	struct stat st;
 
-	snprintf(target, sizeof(target), "%s-victim", f->dir);
-	assert_int_equal(symlinkat(target, f->dirfd, "scan.pdf"), 0);
+	snprintf(target, sizeof(target), "%s-victim", f->sc.dir);
+	assert_int_equal(symlinkat(target, f->sc.dirfd, "scan.pdf"), 0);
 	stage(f, "new");
-	assert_int_equal(localdir_commit(f->dirfd, JOB, "scan.pdf", f->ino,
+	assert_int_equal(localdir_commit(f->sc.dirfd, JOB, "scan.pdf", f->ino,
 	    final, sizeof(final), &f->earlier), CS_OK);
 	assert_string_equal(final, "scan-1.pdf");
 	assert_int_equal(lstat(target, &st), -1);
@@ -227,9 +223,9 @@ abort_removes_the_part_file(void **state)
 	struct fix *f = *state;
 
 	stage(f, "hello");
-	assert_int_equal(localdir_abort(f->dirfd, JOB), CS_OK);
-	assert_int_equal(count_entries(f->dir), 0);
-	assert_int_equal(localdir_abort(f->dirfd, JOB), CS_OK);
+	assert_int_equal(localdir_abort(f->sc.dirfd, JOB), CS_OK);
+	assert_int_equal(count_entries(f->sc.dir), 0);
+	assert_int_equal(localdir_abort(f->sc.dirfd, JOB), CS_OK);
 }
 
 /* resolve - localdir_resolve for pattern under the fixture */
@@ -241,7 +237,7 @@ resolve(struct fix *f, const char *pattern, int *dirfd)
 	char path[512], why[256], pat[256];
 	cs_result r;
 
-	snprintf(pat, sizeof(pat), "%s/%s", f->dir, pattern);
+	snprintf(pat, sizeof(pat), "%s/%s", f->sc.dir, pattern);
 	set.value = pat;
 	r = localdir_resolve(&d, getuid(), getgid(), "alice", dirfd, path,
 	    sizeof(path), why, sizeof(why));
@@ -257,7 +253,7 @@ user_folder_is_created_and_reused(void **state)
 	int d1, d2;
 
 	assert_int_equal(resolve(f, "scans/%u", &d1), CS_ERR_TEMP);
-	assert_int_equal(mkdirat(f->dirfd, "scans", 0755), 0);
+	assert_int_equal(mkdirat(f->sc.dirfd, "scans", 0755), 0);
 	assert_int_equal(resolve(f, "scans/%u", &d1), CS_OK);
 	assert_int_equal(fstat(d1, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
@@ -273,9 +269,9 @@ symlinked_user_folder_is_refused(void **state)
 	struct fix *f = *state;
 	int d;
 
-	assert_int_equal(mkdirat(f->dirfd, "scans", 0755), 0);
-	assert_int_equal(mkdirat(f->dirfd, "elsewhere", 0755), 0);
-	assert_int_equal(symlinkat("../elsewhere", f->dirfd, "scans/alice"), 0);
+	assert_int_equal(mkdirat(f->sc.dirfd, "scans", 0755), 0);
+	assert_int_equal(mkdirat(f->sc.dirfd, "elsewhere", 0755), 0);
+	assert_int_equal(symlinkat("../elsewhere", f->sc.dirfd, "scans/alice"), 0);
 	assert_int_equal(resolve(f, "scans/%u", &d), CS_ERR_UNSAFE);
 }
 
@@ -288,9 +284,9 @@ user_folder_of_another_owner_is_refused(void **state)
 
 	if (geteuid() != 0)
 		skip();
-	assert_int_equal(mkdirat(f->dirfd, "scans", 0755), 0);
-	assert_int_equal(mkdirat(f->dirfd, "scans/alice", 0700), 0);
-	assert_int_equal(fchownat(f->dirfd, "scans/alice", 12345, 12345, 0), 0);
+	assert_int_equal(mkdirat(f->sc.dirfd, "scans", 0755), 0);
+	assert_int_equal(mkdirat(f->sc.dirfd, "scans/alice", 0700), 0);
+	assert_int_equal(fchownat(f->sc.dirfd, "scans/alice", 12345, 12345, 0), 0);
 	assert_int_equal(resolve(f, "scans/%u", &d), CS_ERR_UNSAFE);
 }
 

@@ -23,14 +23,15 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "scratch.h"
+
 #include "safefile.h"
 
 /* A hang on a FIFO must fail the test run, not stall it. */
 #define FIFO_GUARD_SECONDS 10
 
 struct fix {
-	char dir[64];
-	int dirfd;
+	struct scratch sc;
 };
 
 /* setup - a fresh folder */
@@ -40,9 +41,7 @@ setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cs_safefile_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_true((f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	scratch_make(&f->sc, "safefile");
 	*state = f;
 	return 0;
 }
@@ -52,23 +51,8 @@ static int
 teardown(void **state)
 {
 	struct fix *f = *state;
-	struct dirent *de;
-	DIR *d;
-	int fd;
 
-	assert_true((fd = dup(f->dirfd)) >= 0);
-	assert_non_null(d = fdopendir(fd));
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(f->dirfd, de->d_name, 0) < 0)
-			assert_int_equal(unlinkat(f->dirfd, de->d_name,
-			    AT_REMOVEDIR), 0);
-	}
-	closedir(d);
-	close(f->dirfd);
-	assert_int_equal(rmdir(f->dir), 0);
+	scratch_remove(&f->sc);
 	free(f);
 	return 0;
 }
@@ -77,7 +61,7 @@ teardown(void **state)
 static void
 put(struct fix *f, const char *name, const char *s)
 {
-	int fd = openat(f->dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	int fd = openat(f->sc.dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
@@ -90,7 +74,7 @@ content_is(struct fix *f, const char *name, const char *s)
 {
 	char buf[256];
 	ssize_t n;
-	int fd = openat(f->dirfd, name, O_RDONLY | O_NOFOLLOW);
+	int fd = openat(f->sc.dirfd, name, O_RDONLY | O_NOFOLLOW);
 
 	assert_true(fd >= 0);
 	n = read(fd, buf, sizeof(buf));
@@ -105,7 +89,7 @@ absent(struct fix *f, const char *name)
 {
 	struct stat st;
 
-	assert_int_equal(fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(fstatat(f->sc.dirfd, name, &st, AT_SYMLINK_NOFOLLOW), -1);
 	assert_int_equal(errno, ENOENT);
 }
 
@@ -117,7 +101,7 @@ open_read(struct fix *f, const char *name, uid_t owner)
 	cs_result r;
 	int fd = 12345;
 
-	r = cs_safe_open_read(f->dirfd, name, owner, &st, &fd);
+	r = cs_safe_open_read(f->sc.dirfd, name, owner, &st, &fd);
 	if (r == CS_OK) {
 		assert_true(fd >= 0);
 		assert_true(S_ISREG(st.st_mode));
@@ -148,9 +132,9 @@ safe_open_read_refuses_a_symlink(void **state)
 	struct fix *f = *state;
 
 	put(f, "target", "secret");
-	assert_int_equal(symlinkat("target", f->dirfd, "link"), 0);
+	assert_int_equal(symlinkat("target", f->sc.dirfd, "link"), 0);
 	assert_int_equal(open_read(f, "link", CS_ANY_OWNER), CS_ERR_UNSAFE);
-	assert_int_equal(symlinkat("/etc/passwd", f->dirfd, "abs"), 0);
+	assert_int_equal(symlinkat("/etc/passwd", f->sc.dirfd, "abs"), 0);
 	assert_int_equal(open_read(f, "abs", CS_ANY_OWNER), CS_ERR_UNSAFE);
 }
 
@@ -160,10 +144,10 @@ safe_open_read_refuses_a_hard_linked_file(void **state)
 	struct fix *f = *state;
 
 	put(f, "one", "data");
-	assert_int_equal(linkat(f->dirfd, "one", f->dirfd, "two", 0), 0);
+	assert_int_equal(linkat(f->sc.dirfd, "one", f->sc.dirfd, "two", 0), 0);
 	assert_int_equal(open_read(f, "one", CS_ANY_OWNER), CS_ERR_UNSAFE);
 	assert_int_equal(open_read(f, "two", CS_ANY_OWNER), CS_ERR_UNSAFE);
-	assert_int_equal(unlinkat(f->dirfd, "two", 0), 0);
+	assert_int_equal(unlinkat(f->sc.dirfd, "two", 0), 0);
 	assert_int_equal(open_read(f, "one", CS_ANY_OWNER), CS_OK);
 }
 
@@ -172,7 +156,7 @@ safe_open_read_refuses_a_fifo_without_blocking(void **state)
 {
 	struct fix *f = *state;
 
-	assert_int_equal(mkfifoat(f->dirfd, "fifo", 0600), 0);
+	assert_int_equal(mkfifoat(f->sc.dirfd, "fifo", 0600), 0);
 	alarm(FIFO_GUARD_SECONDS);
 	assert_int_equal(open_read(f, "fifo", CS_ANY_OWNER), CS_ERR_UNSAFE);
 	alarm(0);
@@ -183,7 +167,7 @@ safe_open_read_refuses_a_directory(void **state)
 {
 	struct fix *f = *state;
 
-	assert_int_equal(mkdirat(f->dirfd, "sub", 0700), 0);
+	assert_int_equal(mkdirat(f->sc.dirfd, "sub", 0700), 0);
 	assert_int_equal(open_read(f, "sub", CS_ANY_OWNER), CS_ERR_UNSAFE);
 }
 
@@ -199,7 +183,7 @@ safe_open_read_refuses_the_wrong_owner(void **state)
 	if (geteuid() != 0)
 		skip();
 	put(f, "theirs", "y");
-	assert_int_equal(fchownat(f->dirfd, "theirs", 12345, 12345, 0), 0);
+	assert_int_equal(fchownat(f->sc.dirfd, "theirs", 12345, 12345, 0), 0);
 	assert_int_equal(open_read(f, "theirs", 0), CS_ERR_UNSAFE);
 	assert_int_equal(open_read(f, "theirs", 12345), CS_OK);
 }
@@ -211,7 +195,7 @@ safe_create_refuses_an_existing_file(void **state)
 	int fd = 12345;
 
 	put(f, "exists", "old");
-	assert_int_equal(cs_safe_create(f->dirfd, "exists", 0600, &fd),
+	assert_int_equal(cs_safe_create(f->sc.dirfd, "exists", 0600, &fd),
 	    CS_ERR_EXISTS);
 	assert_int_equal(fd, -1);
 	content_is(f, "exists", "old");
@@ -226,13 +210,13 @@ safe_create_refuses_a_dangling_symlink(void **state)
 	char outside[128];
 	int fd;
 
-	assert_int_equal(symlinkat("target", f->dirfd, "link"), 0);
-	assert_int_not_equal(cs_safe_create(f->dirfd, "link", 0600, &fd),
+	assert_int_equal(symlinkat("target", f->sc.dirfd, "link"), 0);
+	assert_int_not_equal(cs_safe_create(f->sc.dirfd, "link", 0600, &fd),
 	    CS_OK);
 	absent(f, "target");
-	snprintf(outside, sizeof(outside), "%s.outside", f->dir);
-	assert_int_equal(symlinkat(outside, f->dirfd, "abs"), 0);
-	assert_int_not_equal(cs_safe_create(f->dirfd, "abs", 0600, &fd),
+	snprintf(outside, sizeof(outside), "%s.outside", f->sc.dir);
+	assert_int_equal(symlinkat(outside, f->sc.dirfd, "abs"), 0);
+	assert_int_not_equal(cs_safe_create(f->sc.dirfd, "abs", 0600, &fd),
 	    CS_OK);
 	assert_int_equal(access(outside, F_OK), -1);
 	assert_int_equal(errno, ENOENT);
@@ -246,7 +230,7 @@ safe_create_makes_a_new_file_with_its_mode(void **state)
 	mode_t old = umask(022);
 	int fd;
 
-	assert_int_equal(cs_safe_create(f->dirfd, "new", 0640, &fd), CS_OK);
+	assert_int_equal(cs_safe_create(f->sc.dirfd, "new", 0640, &fd), CS_OK);
 	umask(old);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
@@ -261,7 +245,7 @@ move_refuses_to_replace(void **state)
 
 	put(f, "a", "from");
 	put(f, "b", "to");
-	assert_int_equal(cs_move(f->dirfd, "a", f->dirfd, "b"), CS_ERR_EXISTS);
+	assert_int_equal(cs_move(f->sc.dirfd, "a", f->sc.dirfd, "b"), CS_ERR_EXISTS);
 	content_is(f, "a", "from");
 	content_is(f, "b", "to");
 }
@@ -273,13 +257,13 @@ move_renames_between_folders(void **state)
 	int sub;
 
 	put(f, "a", "from");
-	assert_int_equal(mkdirat(f->dirfd, "sub", 0700), 0);
-	assert_int_equal(cs_safe_open_dir(f->dirfd, "sub", &sub), CS_OK);
-	assert_int_equal(cs_move(f->dirfd, "a", sub, "a"), CS_OK);
+	assert_int_equal(mkdirat(f->sc.dirfd, "sub", 0700), 0);
+	assert_int_equal(cs_safe_open_dir(f->sc.dirfd, "sub", &sub), CS_OK);
+	assert_int_equal(cs_move(f->sc.dirfd, "a", sub, "a"), CS_OK);
 	absent(f, "a");
 	assert_int_equal(unlinkat(sub, "a", 0), 0);
 	close(sub);
-	assert_int_equal(cs_move(f->dirfd, "gone", f->dirfd, "x"),
+	assert_int_equal(cs_move(f->sc.dirfd, "gone", f->sc.dirfd, "x"),
 	    CS_ERR_NOTFOUND);
 }
 
@@ -289,9 +273,9 @@ safe_open_dir_refuses_a_symlink(void **state)
 	struct fix *f = *state;
 	int fd;
 
-	assert_int_equal(mkdirat(f->dirfd, "real", 0700), 0);
-	assert_int_equal(symlinkat("real", f->dirfd, "link"), 0);
-	assert_int_equal(cs_safe_open_dir(f->dirfd, "link", &fd),
+	assert_int_equal(mkdirat(f->sc.dirfd, "real", 0700), 0);
+	assert_int_equal(symlinkat("real", f->sc.dirfd, "link"), 0);
+	assert_int_equal(cs_safe_open_dir(f->sc.dirfd, "link", &fd),
 	    CS_ERR_UNSAFE);
 	assert_int_equal(fd, -1);
 }
@@ -302,13 +286,13 @@ write_file_atomic_replaces_content(void **state)
 	struct fix *f = *state;
 	struct stat st;
 
-	assert_int_equal(cs_write_file_atomic(f->dirfd, "rec", "first", 5,
+	assert_int_equal(cs_write_file_atomic(f->sc.dirfd, "rec", "first", 5,
 	    0600), CS_OK);
 	content_is(f, "rec", "first");
-	assert_int_equal(cs_write_file_atomic(f->dirfd, "rec", "2nd", 3,
+	assert_int_equal(cs_write_file_atomic(f->sc.dirfd, "rec", "2nd", 3,
 	    0600), CS_OK);
 	content_is(f, "rec", "2nd");
-	assert_int_equal(fstatat(f->dirfd, "rec", &st, 0), 0);
+	assert_int_equal(fstatat(f->sc.dirfd, "rec", &st, 0), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	absent(f, ".rec.tmp");
 }
@@ -322,11 +306,11 @@ write_file_atomic_replaces_a_symlink_not_its_target(void **state)
 	struct stat st;
 
 	put(f, "target", "keep");
-	assert_int_equal(symlinkat("target", f->dirfd, "rec"), 0);
-	assert_int_equal(cs_write_file_atomic(f->dirfd, "rec", "new", 3,
+	assert_int_equal(symlinkat("target", f->sc.dirfd, "rec"), 0);
+	assert_int_equal(cs_write_file_atomic(f->sc.dirfd, "rec", "new", 3,
 	    0600), CS_OK);
 	content_is(f, "target", "keep");
-	assert_int_equal(fstatat(f->dirfd, "rec", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(fstatat(f->sc.dirfd, "rec", &st, AT_SYMLINK_NOFOLLOW), 0);
 	assert_true(S_ISREG(st.st_mode));
 	content_is(f, "rec", "new");
 }
@@ -343,12 +327,12 @@ shred_zeroes_before_unlinking(void **state)
 	int fd, rd;
 
 	memset(buf, 0xa5, sizeof(buf));
-	assert_true((fd = openat(f->dirfd, "job", O_WRONLY | O_CREAT | O_EXCL,
+	assert_true((fd = openat(f->sc.dirfd, "job", O_WRONLY | O_CREAT | O_EXCL,
 	    0600)) >= 0);
 	assert_int_equal(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
 	close(fd);
-	assert_true((rd = openat(f->dirfd, "job", O_RDONLY)) >= 0);
-	assert_int_equal(cs_shred(f->dirfd, "job"), CS_OK);
+	assert_true((rd = openat(f->sc.dirfd, "job", O_RDONLY)) >= 0);
+	assert_int_equal(cs_shred(f->sc.dirfd, "job"), CS_OK);
 	absent(f, "job");
 	assert_int_equal(fstat(rd, &st), 0);
 	assert_int_equal(st.st_nlink, 0);
@@ -368,8 +352,8 @@ shred_never_writes_through_another_link(void **state)
 	struct fix *f = *state;
 
 	put(f, "precious", "do not zero me");
-	assert_int_equal(linkat(f->dirfd, "precious", f->dirfd, "job", 0), 0);
-	assert_int_equal(cs_shred(f->dirfd, "job"), CS_OK);
+	assert_int_equal(linkat(f->sc.dirfd, "precious", f->sc.dirfd, "job", 0), 0);
+	assert_int_equal(cs_shred(f->sc.dirfd, "job"), CS_OK);
 	absent(f, "job");
 	content_is(f, "precious", "do not zero me");
 }
@@ -380,8 +364,8 @@ shred_removes_a_symlink_not_its_target(void **state)
 	struct fix *f = *state;
 
 	put(f, "target", "keep");
-	assert_int_equal(symlinkat("target", f->dirfd, "job"), 0);
-	assert_int_equal(cs_shred(f->dirfd, "job"), CS_OK);
+	assert_int_equal(symlinkat("target", f->sc.dirfd, "job"), 0);
+	assert_int_equal(cs_shred(f->sc.dirfd, "job"), CS_OK);
 	absent(f, "job");
 	content_is(f, "target", "keep");
 }
@@ -391,12 +375,12 @@ shred_removes_a_fifo_without_blocking(void **state)
 {
 	struct fix *f = *state;
 
-	assert_int_equal(mkfifoat(f->dirfd, "job", 0600), 0);
+	assert_int_equal(mkfifoat(f->sc.dirfd, "job", 0600), 0);
 	alarm(FIFO_GUARD_SECONDS);
-	assert_int_equal(cs_shred(f->dirfd, "job"), CS_OK);
+	assert_int_equal(cs_shred(f->sc.dirfd, "job"), CS_OK);
 	alarm(0);
 	absent(f, "job");
-	assert_int_equal(cs_shred(f->dirfd, "job"), CS_ERR_NOTFOUND);
+	assert_int_equal(cs_shred(f->sc.dirfd, "job"), CS_ERR_NOTFOUND);
 }
 
 static void
@@ -407,19 +391,19 @@ read_small_file_respects_its_cap(void **state)
 	size_t len = 7;
 
 	memset(data, 'z', sizeof(data));
-	assert_int_equal(cs_write_file_atomic(f->dirfd, "small", data,
+	assert_int_equal(cs_write_file_atomic(f->sc.dirfd, "small", data,
 	    sizeof(data), 0600), CS_OK);
-	assert_int_equal(cs_read_small_file(f->dirfd, "small", buf, 99, &len),
+	assert_int_equal(cs_read_small_file(f->sc.dirfd, "small", buf, 99, &len),
 	    CS_ERR_TOOBIG);
-	assert_int_equal(cs_read_small_file(f->dirfd, "small", buf, 100, &len),
+	assert_int_equal(cs_read_small_file(f->sc.dirfd, "small", buf, 100, &len),
 	    CS_OK);
 	assert_int_equal(len, 100);
 	assert_memory_equal(buf, data, 100);
-	assert_int_equal(cs_read_small_file(f->dirfd, "small", buf,
+	assert_int_equal(cs_read_small_file(f->sc.dirfd, "small", buf,
 	    sizeof(buf), &len), CS_OK);
 	assert_int_equal(len, 100);
-	assert_int_equal(symlinkat("small", f->dirfd, "link"), 0);
-	assert_int_equal(cs_read_small_file(f->dirfd, "link", buf,
+	assert_int_equal(symlinkat("small", f->sc.dirfd, "link"), 0);
+	assert_int_equal(cs_read_small_file(f->sc.dirfd, "link", buf,
 	    sizeof(buf), &len), CS_ERR_UNSAFE);
 }
 

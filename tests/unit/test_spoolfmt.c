@@ -23,6 +23,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+
+#include "scratch.h"
 #include <jansson.h>
 
 #include "crypto.h"
@@ -34,8 +36,7 @@
 #define BIG (65536 * 3 + 17)
 
 struct fix {
-	char dir[64];
-	int dirfd;
+	struct scratch sc;
 	unsigned n;			/* files made so far */
 	uint8_t sk[CS_X25519_LEN], pk[CS_X25519_LEN];
 };
@@ -53,9 +54,7 @@ setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cs_spoolfmt_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_true((f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	scratch_make(&f->sc, "spoolfmt");
 	assert_int_equal(cs_x25519_keygen(f->sk, f->pk), CS_OK);
 	*state = f;
 	return 0;
@@ -66,18 +65,8 @@ static int
 teardown(void **state)
 {
 	struct fix *f = *state;
-	struct dirent *de;
-	DIR *d;
-	int fd;
 
-	assert_true((fd = dup(f->dirfd)) >= 0);
-	assert_non_null(d = fdopendir(fd));
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			assert_int_equal(unlinkat(f->dirfd, de->d_name, 0), 0);
-	closedir(d);
-	close(f->dirfd);
-	assert_int_equal(rmdir(f->dir), 0);
+	scratch_remove(&f->sc);
 	cs_wipe(f->sk, sizeof(f->sk));
 	free(f);
 	return 0;
@@ -91,7 +80,7 @@ new_file(struct fix *f)
 	int fd;
 
 	snprintf(name, sizeof(name), "f%u", f->n++);
-	fd = openat(f->dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	fd = openat(f->sc.dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0600);
 	assert_true(fd >= 0);
 	return fd;
 }
