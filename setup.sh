@@ -39,6 +39,17 @@ DEB_PACKAGES=(
 	libsane-dev libtiff-dev libpng-dev sane-utils libtiff-tools time
 	faketime libfaketime jq acl procps util-linux passwd
 	cups cups-daemon cups-client cups-filters
+	# delivery and consent: libcurl (GnuTLS flavour), GnuTLS, libmicrohttpd;
+	# tests: rclone (WebDAV), gnutls-bin (gnutls-cli, certtool), softhsm2,
+	# Node.js and npm (the OAuth2, SMTP and S3 servers and the fakes),
+	# chromium (the browser the consent test drives)
+	libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev gettext
+	rclone gnutls-bin softhsm2 chromium ca-certificates
+	# document processing: Tesseract and Leptonica, zbar (barcodes),
+	# libjpeg; the benchmark's peer (ocrmypdf) and pdftotext (poppler-utils)
+	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
+	tesseract-ocr-fra libzbar-dev libjpeg-dev poppler-utils ocrmypdf
+	fonts-dejavu-core imagemagick
 )
 
 # heading - one visible line per step
@@ -69,6 +80,11 @@ install_deps() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
 	apt-get install -y --no-install-recommends "${DEB_PACKAGES[@]}"
+	# Node.js may come from elsewhere (NodeSource ships npm inside its
+	# nodejs package, and Debian's npm would conflict with it): only a
+	# machine without node or npm gets Debian's.
+	command -v node >/dev/null || apt-get install -y --no-install-recommends nodejs
+	command -v npm >/dev/null || apt-get install -y --no-install-recommends npm
 }
 
 # clean_in_tree_configuration - an in-place ./configure blocks VPATH builds
