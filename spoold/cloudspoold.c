@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
@@ -133,15 +134,12 @@ daemon_single_instance(struct cs_daemon *d)
 	return fd;
 }
 
-/* daemon_loop - pass, then sleep until inotify or the tick */
-static void
-daemon_loop(struct cs_daemon *d)
+/* daemon_watch_incoming - an inotify descriptor on incoming/, or -1 */
+static int
+daemon_watch_incoming(struct cs_daemon *d)
 {
-	struct pollfd pfd;
-	char evbuf[4096];
-	int ino;
-
 	char path[4096];
+	int ino;
 
 	/* The drop helper renames a finished job into incoming/: IN_MOVED_TO
 	 * wakes us at once, which is what keeps submit-to-delivered short. */
@@ -153,18 +151,98 @@ daemon_loop(struct cs_daemon *d)
 		close(ino);
 		ino = -1;
 	}
-	while (!daemon_stop) {
-		daemon_pass(d);
-		if (daemon_stop)
-			break;
-		pfd.fd = ino;
-		pfd.events = POLLIN;
-		if (poll(&pfd, ino >= 0 ? 1 : 0, (int)d->cfg.tick * 1000) > 0)
+	return ino;
+}
+
+/* daemon_now_ms - a monotonic clock for the tick */
+static int64_t
+daemon_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* daemon_service_uploads - act on the uploaders' messages under the lock;
+ * 1 when one of them finished (its slot may free room for another job) */
+static int
+daemon_service_uploads(struct cs_daemon *d)
+{
+	size_t before = d->nuploads;
+	int lockfd;
+
+	if (cs_spool_lock(&d->sp, &lockfd) != CS_OK) {
+		cs_log(LOG_ERR, "cannot take the spool lock");
+		return 0;
+	}
+	d->now = (int64_t)time(NULL);
+	uploads_service(d);
+	cs_spool_unlock(lockfd);
+	return d->nuploads < before;
+}
+
+/* daemon_wait - sleep until inotify, an uploader's message or timeout_ms;
+ * 1 when a pass is wanted now */
+static int
+daemon_wait(struct cs_daemon *d, int ino, int timeout_ms)
+{
+	struct pollfd pfd[1 + 256];
+	char evbuf[4096];
+	size_t n = 0, i;
+	int want = 0, ready;
+
+	if (ino >= 0) {
+		pfd[n].fd = ino;
+		pfd[n].events = POLLIN;
+		n++;
+	}
+	n += uploads_pollfds(d, pfd + n, sizeof(pfd) / sizeof(pfd[0]) - n);
+	ready = poll(pfd, n, timeout_ms);
+	if (ready <= 0)
+		return ready == 0;
+	for (i = 0; i < n; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		if (pfd[i].fd == ino) {
 			while (read(ino, evbuf, sizeof(evbuf)) > 0)
 				;
+			want = 1;
+		}
+	}
+	if (n > (ino >= 0 ? 1u : 0u) && daemon_service_uploads(d))
+		want = 1;
+	return want;
+}
+
+/* daemon_loop - a pass at each tick or event; uploaders serviced between */
+static void
+daemon_loop(struct cs_daemon *d)
+{
+	int64_t next_pass = 0, now;
+	int ino = daemon_watch_incoming(d), want = 1;
+
+	while (!daemon_stop) {
+		now = daemon_now_ms();
+		if (want || now >= next_pass) {
+			daemon_pass(d);
+			next_pass = daemon_now_ms() + (int64_t)d->cfg.tick * 1000;
+			want = 0;
+			continue;
+		}
+		want = daemon_wait(d, ino, (int)(next_pass - now));
 	}
 	if (ino >= 0)
 		close(ino);
+}
+
+/* daemon_once - one pass, then see the uploads it started through */
+static void
+daemon_once(struct cs_daemon *d)
+{
+	daemon_pass(d);
+	while (d->nuploads > 0 && !daemon_stop)
+		(void)daemon_wait(d, -1, 1000);
 }
 
 /* daemon_signals - SIGTERM/SIGINT stop; SIGPIPE ignored; children reaped */
@@ -198,6 +276,9 @@ main(int argc, char **argv)
 	d.filter_path = CS_PKGLIBEXECDIR "/cloudspool-filter";
 	if (getenv("CLOUDSPOOL_FILTER") != NULL && geteuid() != 0)
 		d.filter_path = getenv("CLOUDSPOOL_FILTER");
+	d.upload_path = CS_PKGLIBEXECDIR "/cloudspool-upload";
+	if (getenv("CLOUDSPOOL_UPLOAD") != NULL && geteuid() != 0)
+		d.upload_path = getenv("CLOUDSPOOL_UPLOAD");
 	if (cs_config_load(a.config, &d.cfg, err, sizeof(err)) != CS_OK)
 		cs_die(EX_CONFIG, "%s", err);
 	daemon_signals();
@@ -213,9 +294,10 @@ main(int argc, char **argv)
 	if (cs_audit_open(&d.audit, d.sp.root, 1, err, sizeof(err)) != CS_OK)
 		cs_die(EX_CONFIG, "audit: %s", err);
 	if (a.once)
-		daemon_pass(&d);
+		daemon_once(&d);
 	else
 		daemon_loop(&d);
+	uploads_stop_all(&d);
 	cs_audit_close(&d.audit);
 	cs_spool_close(&d.sp);
 	close(d.agent_fd);

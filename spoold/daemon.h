@@ -12,12 +12,18 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <poll.h>
+#include <jansson.h>
+
 #include "audit.h"
+#include "crypto.h"
 #include "config.h"
 #include "jobmeta.h"
 #include "result.h"
 #include "spool.h"
 #include "spoolfmt.h"
+
+struct upload_slot;
 
 struct cs_daemon {
 	struct cs_config cfg;
@@ -25,15 +31,24 @@ struct cs_daemon {
 	struct cs_audit audit;
 	int agent_fd;			/* socket to the delivery agent */
 	const char *filter_path;	/* the worker program */
+	const char *upload_path;	/* the uploader program */
 	int64_t now;			/* wall clock at the start of the pass */
+	struct upload_slot *uploads;	/* running uploaders (uploads.c) */
+	size_t nuploads;
 };
 
 /* A job's scheduling record: SPOOL/<state>/<id>.state, no job content. */
 enum cs_phase {
 	CS_PHASE_NONE = 0,
 	CS_PHASE_STAGING,		/* the agent may hold a partial file */
-	CS_PHASE_COMMITTING		/* the staged file is whole: commit it */
+	CS_PHASE_COMMITTING,		/* the staged file is whole: commit it */
+	CS_PHASE_UPLOADING		/* an uploader owns it (network provider) */
 };
+
+/* base64 of the sealed upload state (upstate.c); the uploader's plaintext
+ * state is at most CS_UPSTATE_MAX bytes */
+#define CS_UPSTATE_MAX 12000
+#define CS_UPSTATE_B64 16384
 
 struct cs_jobstate {
 	int64_t deadline;		/* shred at or after this */
@@ -43,6 +58,7 @@ struct cs_jobstate {
 	char action[65];
 	enum cs_phase phase;
 	uint64_t ino;			/* staged file's inode (localdir) */
+	char upload[CS_UPSTATE_B64];	/* sealed upload state, "" when none */
 };
 
 /* jobstate_load - read id's record in dirfd; CS_ERR_NOTFOUND when none */
@@ -64,6 +80,7 @@ struct cs_job {
 	struct cs_spool_header hdr;
 	struct cs_spool_reader *rd;
 	struct cs_jobmeta meta;
+	uint8_t state_key[CS_AEAD_KEY_LEN];	/* seals its upload state */
 };
 
 /* job_open - open name under dirfd with safe_open rules, check the header
@@ -120,6 +137,62 @@ cs_result worker_run(struct cs_daemon *d, int in_fd, int *out_fd,
  * document, "--worker-pages" for a page stream (pagestream.h) */
 cs_result worker_run_mode(struct cs_daemon *d, const char *mode, int in_fd,
     int *out_fd, char *why, size_t whylen);
+
+/* jobs_defer_after - count a failure and retry in deferred/ after the
+ * backoff, or after retry_after seconds when that is longer (a provider's
+ * Retry-After) */
+void jobs_defer_after(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, struct cs_jobstate *js, const char *why,
+    uint64_t retry_after);
+
+/* jobs_delivered - audit the delivery once and shred the job */
+void jobs_delivered(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, const struct cs_jobstate *js, const char *where,
+    const char *remote_id, int earlier);
+
+/* upstate_seal - seal an uploader's state (JSON text) for job id with the
+ * job's state key into js->upload */
+cs_result upstate_seal(const uint8_t key[CS_AEAD_KEY_LEN], const char *id,
+    const char *json, size_t len, struct cs_jobstate *js);
+
+/* upstate_open - the state js->upload holds, as JSON (NULL when none);
+ * CS_ERR_AUTH when it does not open with this job's key */
+cs_result upstate_open(const uint8_t key[CS_AEAD_KEY_LEN], const char *id,
+    const struct cs_jobstate *js, json_t **state);
+
+/* upstate_key - derive a job's state key from its epoch secret */
+void upstate_key(const uint8_t sk[CS_X25519_LEN], const char *id,
+    uint8_t key[CS_AEAD_KEY_LEN]);
+
+/* uploads_is_network - 1 when the action's destination is delivered by
+ * the uploader (anything but localdir) */
+int uploads_is_network(const struct cs_daemon *d, const char *action);
+
+/* uploads_busy - 1 when an uploader is running for job id */
+int uploads_busy(const struct cs_daemon *d, const char *id);
+
+/* uploads_room - 1 when the action's destination is under its concurrency
+ * limit */
+int uploads_room(const struct cs_daemon *d, const char *action);
+
+/* uploads_start - run the uploader for a job whose document is in doc_fd;
+ * on failure why says why (the caller defers) */
+cs_result uploads_start(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, struct cs_jobstate *js, const struct cs_job *j,
+    const char *name, int doc_fd, char *why, size_t whylen);
+
+/* uploads_pollfds - the running uploaders' sockets, for poll(2); returns
+ * how many were written to pfd (at most cap) */
+size_t uploads_pollfds(const struct cs_daemon *d, struct pollfd *pfd,
+    size_t cap);
+
+/* uploads_service - read and act on whatever the uploaders sent; call
+ * under the spool lock with d->now set */
+void uploads_service(struct cs_daemon *d);
+
+/* uploads_stop_all - kill every uploader (their state is durable: the
+ * next start resumes) */
+void uploads_stop_all(struct cs_daemon *d);
 
 /* daemon_audit_job - audit an event about a job with common fields */
 void daemon_audit_job(struct cs_daemon *d, const char *event, const char *id,

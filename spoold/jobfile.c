@@ -87,6 +87,7 @@ job_open(struct cs_daemon *d, int dirfd, const char *name, struct cs_job *j,
 		return CS_ERR_AUTH;
 	}
 	r = cs_spool_reader_new(j->fd, &j->hdr, key.sk, &j->rd);
+	upstate_key(key.sk, name, j->state_key);
 	cs_wipe(&key, sizeof(key));
 	if (r == CS_OK)
 		r = job_read_meta(j);
@@ -105,6 +106,7 @@ job_close(struct cs_job *j)
 		(void)close(j->fd);
 	j->fd = -1;
 	cs_wipe(&j->meta, sizeof(j->meta));
+	cs_wipe(j->state_key, sizeof(j->state_key));
 }
 
 /* name_cmp - for qsort */

@@ -74,10 +74,11 @@ jobs_quarantine(struct cs_daemon *d, enum cs_spool_dir from, const char *name,
 	    "reason", why));
 }
 
-/* jobs_defer - count the failure and schedule a retry in deferred/ */
-static void
-jobs_defer(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
-    struct cs_jobstate *js, const char *why)
+/* jobs_defer_after - count the failure and schedule a retry in deferred/,
+ * no sooner than retry_after seconds */
+void
+jobs_defer_after(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const char *why, uint64_t retry_after)
 {
 	uint64_t backoff = d->cfg.retry_initial;
 	uint32_t i, jitter;
@@ -91,6 +92,9 @@ jobs_defer(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	/* up to +25% jitter so retries of many jobs do not arrive together */
 	if (cs_random(&jitter, sizeof(jitter)) == CS_OK && backoff >= 4)
 		backoff += jitter % (backoff / 4);
+	/* A provider's Retry-After is a floor, never shortened by backoff. */
+	if (retry_after > backoff)
+		backoff = retry_after;
 	js->next_try = d->now + (int64_t)backoff;
 	js->phase = CS_PHASE_NONE;
 	r = jobstate_save(d->sp.dir[CS_DIR_DEFERRED], id, js);
@@ -104,6 +108,35 @@ jobs_defer(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	daemon_audit_job(d, "deferred", id, json_pack("{s:s, s:I, s:I}",
 	    "reason", why, "attempts", (json_int_t)js->attempts, "next_try",
 	    (json_int_t)js->next_try));
+}
+
+/* jobs_defer - defer with the backoff alone */
+static void
+jobs_defer(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const char *why)
+{
+	jobs_defer_after(d, dir, id, js, why, 0);
+}
+
+/* jobs_delivered - audit the delivery once, then shred the job */
+void
+jobs_delivered(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    const struct cs_jobstate *js, const char *where, const char *remote_id,
+    int earlier)
+{
+	json_t *f;
+
+	/* A delivery repeated after a crash may find it done; its
+	 * "delivered" line may or may not have been written before the kill:
+	 * the trail itself says, so the job is recorded delivered once. */
+	if (!earlier || cs_audit_has(&d->audit, "delivered", id) == 0) {
+		f = json_pack("{s:s, s:s}", "action", js->action, "where", where);
+		if (remote_id != NULL && *remote_id != '\0')
+			json_object_set_new(f, "remote_id",
+			    json_string(remote_id));
+		daemon_audit_job(d, "delivered", id, f);
+	}
+	(void)jobs_shred(d, dir, id, "delivered");
 }
 
 /* jobs_agent - one agent request for this job */
@@ -156,13 +189,7 @@ jobs_commit(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 		    rep.detail));
 		return;
 	}
-	/* A commit repeated after a crash may find the delivery done; its
-	 * "delivered" line may or may not have been written before the kill:
-	 * the trail itself says, so the job is recorded delivered once. */
-	if (!rep.earlier || cs_audit_has(&d->audit, "delivered", id) == 0)
-		daemon_audit_job(d, "delivered", id, json_pack("{s:s, s:s}",
-		    "action", js->action, "where", rep.detail));
-	(void)jobs_shred(d, dir, id, "delivered");
+	jobs_delivered(d, dir, id, js, rep.detail, NULL, rep.earlier);
 }
 
 /* jobs_copy_section - the current section's plaintext onto fd */
@@ -296,8 +323,11 @@ jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	cs_sanitize_name(j.meta.name, name, sizeof(name), "document");
 	if (pages > 0)
 		jobs_tif_name(name, sizeof(name));
-	job_close(&j);
+	/* the reader is done with; the key and metadata stay for an upload */
+	cs_spool_reader_free(j.rd);
+	j.rd = NULL;
 	if (r != CS_OK) {
+		job_close(&j);
 		snprintf(why, sizeof(why), "sealed document: %s", cs_strerror(r));
 		jobs_quarantine(d, dir, id, why);
 		return;
@@ -306,6 +336,7 @@ jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	    in_fd, &out_fd, why, sizeof(why));
 	close(in_fd);
 	if (r != CS_OK) {
+		job_close(&j);
 		jobs_defer(d, dir, id, js, why);
 		return;
 	}
@@ -314,6 +345,16 @@ jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	    "pages", (json_int_t)pages, "bytes_in", (json_int_t)bytes,
 	    "bytes_out", (json_int_t)lseek(out_fd, 0, SEEK_END)));
 	(void)lseek(out_fd, 0, SEEK_SET);
+	if (uploads_is_network(d, js->action)) {
+		r = uploads_start(d, dir, id, js, &j, name, out_fd, why,
+		    sizeof(why));
+		close(out_fd);
+		job_close(&j);
+		if (r != CS_OK)
+			jobs_defer(d, dir, id, js, why);
+		return;
+	}
+	job_close(&j);
 	r = jobs_stage(d, dir, id, js, out_fd, &rep);
 	close(out_fd);
 	if (r != CS_OK) {
@@ -385,6 +426,8 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 	struct agent_rep rep;
 	cs_result r;
 
+	if (uploads_busy(d, id))
+		return;
 	r = jobstate_load(d->sp.dir[dir], id, &js);
 	if (r != CS_OK && jobs_recover_record(d, dir, id, &js) != CS_OK)
 		return;
@@ -397,11 +440,18 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 		(void)jobs_agent(d, AGENT_ABORT, id, &js, NULL, -1, &rep);
 		js.phase = CS_PHASE_NONE;
 	}
+	/* An upload cut short by a restart is resumed from its sealed state
+	 * by the next delivery attempt: the phase alone means nothing now. */
+	if (js.phase == CS_PHASE_UPLOADING)
+		js.phase = CS_PHASE_NONE;
 	if (d->now >= js.deadline) {
 		(void)jobs_shred(d, dir, id, EXPIRED_REASON);
 		return;
 	}
 	if (d->now < js.next_try)
+		return;
+	/* at its destination's concurrency limit: wait, no attempt counted */
+	if (uploads_is_network(d, js.action) && !uploads_room(d, js.action))
 		return;
 	jobs_deliver(d, dir, id, &js);
 }

@@ -2,9 +2,12 @@
  * jobstate.c - a job's scheduling record beside it in its state folder.
  *
  * It holds only times, counts, the uid and the action: nothing of the
- * document and nothing the user typed, so it may be plain JSON.
+ * document and nothing the user typed, so it may be plain JSON. The one
+ * exception, an uploader's resumable state (a session URI can be a bearer
+ * credential), is sealed under the job's own key (upstate.c) first.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 #include "safefile.h"
 
 #define STATE_SUFFIX ".state"
+#define STATE_MAX (CS_UPSTATE_B64 + 1024)
 
 /* state_name - "<id>.state" */
 static int
@@ -35,9 +39,9 @@ jobstate_is_record(const char *name)
 cs_result
 jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 {
-	char name[96], buf[1024];
+	char name[96], *buf;
 	json_t *o;
-	const char *action;
+	const char *action, *upload = "";
 	json_int_t dl, nt, at, uid, ph, ino = 0;
 	size_t len;
 	cs_result r;
@@ -45,14 +49,20 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	memset(js, 0, sizeof(*js));
 	if (state_name(id, name, sizeof(name)) < 0)
 		return CS_ERR_INVAL;
-	if ((r = cs_read_small_file(dirfd, name, buf, sizeof(buf), &len)) != CS_OK)
+	if ((buf = malloc(STATE_MAX)) == NULL)
+		return CS_ERR_NOMEM;
+	r = cs_read_small_file(dirfd, name, buf, STATE_MAX, &len);
+	o = r == CS_OK ? json_loadb(buf, len, 0, NULL) : NULL;
+	free(buf);
+	if (r != CS_OK)
 		return r;
-	o = json_loadb(buf, len, 0, NULL);
-	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I, s?I}", "deadline",
-	    &dl, "next_try", &nt, "attempts", &at, "uid", &uid, "action",
-	    &action, "phase", &ph, "ino", &ino) != 0 || at < 0 || at > UINT32_MAX || uid < 0 ||
-	    uid > UINT32_MAX || ph < CS_PHASE_NONE || ph > CS_PHASE_COMMITTING ||
-	    strlen(action) >= sizeof(js->action)) {
+	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I, s?I, s?s}",
+	    "deadline", &dl, "next_try", &nt, "attempts", &at, "uid", &uid,
+	    "action", &action, "phase", &ph, "ino", &ino, "upload", &upload) !=
+	    0 || at < 0 || at > UINT32_MAX || uid < 0 || uid > UINT32_MAX ||
+	    ph < CS_PHASE_NONE || ph > CS_PHASE_UPLOADING ||
+	    strlen(action) >= sizeof(js->action) ||
+	    strlen(upload) >= sizeof(js->upload)) {
 		json_decref(o);
 		return CS_ERR_FORMAT;
 	}
@@ -63,6 +73,7 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	memcpy(js->action, action, strlen(action) + 1);
 	js->phase = (enum cs_phase)ph;
 	js->ino = (uint64_t)ino;
+	memcpy(js->upload, upload, strlen(upload) + 1);
 	json_decref(o);
 	return CS_OK;
 }
@@ -71,25 +82,32 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 cs_result
 jobstate_save(int dirfd, const char *id, const struct cs_jobstate *js)
 {
-	char name[96], buf[1024];
+	char name[96], *buf;
 	json_t *o;
 	size_t len;
+	cs_result r;
 
 	if (state_name(id, name, sizeof(name)) < 0)
 		return CS_ERR_INVAL;
-	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:s}",
 	    "deadline", (json_int_t)js->deadline,
 	    "next_try", (json_int_t)js->next_try,
 	    "attempts", (json_int_t)js->attempts,
 	    "uid", (json_int_t)js->uid, "action", js->action,
-	    "phase", (json_int_t)js->phase, "ino", (json_int_t)js->ino);
+	    "phase", (json_int_t)js->phase, "ino", (json_int_t)js->ino,
+	    "upload", js->upload);
 	if (o == NULL)
 		return CS_ERR_INVAL;
-	len = json_dumpb(o, buf, sizeof(buf), JSON_COMPACT);
+	if ((buf = malloc(STATE_MAX)) == NULL) {
+		json_decref(o);
+		return CS_ERR_NOMEM;
+	}
+	len = json_dumpb(o, buf, STATE_MAX, JSON_COMPACT);
 	json_decref(o);
-	if (len == 0 || len >= sizeof(buf))
-		return CS_ERR_TOOBIG;
-	return cs_write_file_atomic(dirfd, name, buf, len, 0600);
+	r = len == 0 || len >= STATE_MAX ? CS_ERR_TOOBIG :
+	    cs_write_file_atomic(dirfd, name, buf, len, 0600);
+	free(buf);
+	return r;
 }
 
 /* jobstate_remove - unlink a record; absent is fine */

@@ -1,0 +1,550 @@
+/*
+ * uploads.c - deliveries to network destinations, run by cloudspool-upload.
+ *
+ * The daemon holds the spool keys, so it speaks no network protocol itself:
+ * each delivery to a cloud, WebDAV or S3 destination is one uploader child
+ * (doc/UPLOAD-PROTOCOL.md) that gets the document on fd 0 and a control
+ * socket on fd 3. The daemon loop polls the sockets, so a slow server never
+ * stalls pickup or other deliveries, and it caps the uploaders running per
+ * destination at the destination's `concurrency`.
+ *
+ * Exactly once: every checkpoint the uploader sends (session URI, offset,
+ * part list) is sealed into the job's record before the uploader is told to
+ * go on, so after a crash or restart the next uploader resumes from it and
+ * asks the provider what it already has instead of sending a second copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <linux/close_range.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "safefile.h"
+
+#define UPLOAD_MSG_MAX 65536
+#define UPLOAD_SECRET_MAX 8192
+#define UPLOAD_DEFAULT_CONCURRENCY 4
+#define UPLOAD_CPU_SECONDS 3600
+#define UPLOAD_MEMORY (1ULL << 30)
+
+struct upload_slot {
+	pid_t pid;
+	int fd;				/* control socket, -1 once closed */
+	enum cs_spool_dir dir;
+	char id[CS_JOB_ID_MAX];
+	char dest[65];
+	int finished;			/* a final message arrived */
+	uint8_t key[CS_AEAD_KEY_LEN];	/* the job's state key */
+	struct cs_jobstate js;
+};
+
+/* uploads_destination - the action's destination, or NULL */
+static const struct cs_destination *
+uploads_destination(const struct cs_daemon *d, const char *action)
+{
+	const struct cs_action *a = cs_config_action(&d->cfg, action);
+
+	return a != NULL ? a->destination : NULL;
+}
+
+/* uploads_is_network - see daemon.h */
+int
+uploads_is_network(const struct cs_daemon *d, const char *action)
+{
+	const struct cs_destination *dst = uploads_destination(d, action);
+
+	return dst != NULL && strcmp(dst->provider, "localdir") != 0;
+}
+
+/* uploads_busy - see daemon.h */
+int
+uploads_busy(const struct cs_daemon *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nuploads; i++)
+		if (strcmp(d->uploads[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* uploads_room - see daemon.h */
+int
+uploads_room(const struct cs_daemon *d, const char *action)
+{
+	const struct cs_destination *dst = uploads_destination(d, action);
+	const char *v;
+	unsigned long limit = UPLOAD_DEFAULT_CONCURRENCY;
+	size_t i, running = 0;
+
+	if (dst == NULL)
+		return 1;
+	if ((v = cs_destination_get(dst, "concurrency")) != NULL)
+		limit = strtoul(v, NULL, 10);
+	if (limit == 0)
+		limit = 1;
+	for (i = 0; i < d->nuploads; i++)
+		if (strcmp(d->uploads[i].dest, dst->name) == 0)
+			running++;
+	return running < limit;
+}
+
+/* uploads_read_secret - a *_file key's file, trailing newlines dropped */
+static cs_result
+uploads_read_secret(const char *path, char *buf, size_t cap, char *why,
+    size_t whylen)
+{
+	size_t len;
+	cs_result r;
+
+	r = cs_read_small_file(AT_FDCWD, path, buf, cap - 1, &len);
+	if (r != CS_OK) {
+		snprintf(why, whylen, "cannot read secret file %s: %s", path,
+		    cs_strerror(r));
+		return r;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	return CS_OK;
+}
+
+/* uploads_settings - the destination's keys, *_file keys read into
+ * "secrets" under the key's name without _file */
+static cs_result
+uploads_settings(const struct cs_destination *dst, json_t *req, char *why,
+    size_t whylen)
+{
+	json_t *settings = json_object(), *secrets = json_object();
+	char secret[UPLOAD_SECRET_MAX], name[128];
+	size_t i, n;
+	cs_result r = CS_OK;
+
+	for (i = 0; i < dst->nsettings && r == CS_OK; i++) {
+		const struct cs_setting *s = &dst->settings[i];
+
+		n = strlen(s->key);
+		if (n > 5 && strcmp(s->key + n - 5, "_file") == 0 &&
+		    strcmp(s->key, "ca_file") != 0 && n - 5 < sizeof(name)) {
+			r = uploads_read_secret(s->value, secret, sizeof(secret),
+			    why, whylen);
+			if (r == CS_OK) {
+				snprintf(name, sizeof(name), "%.*s", (int)(n - 5),
+				    s->key);
+				json_object_set_new(secrets, name,
+				    json_string(secret));
+			}
+			cs_wipe(secret, sizeof(secret));
+		} else
+			json_object_set_new(settings, s->key,
+			    json_string(s->value));
+	}
+	json_object_set_new(req, "settings", settings);
+	json_object_set_new(req, "secrets", secrets);
+	return r;
+}
+
+/* uploads_digest - SHA-256 of the whole document, hex */
+static cs_result
+uploads_digest(int fd, size_t size, char hex[2 * CS_HASH_LEN + 1])
+{
+	uint8_t h[CS_HASH_LEN];
+	void *p = NULL;
+	size_t i;
+
+	if (size > 0 && (p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0)) ==
+	    MAP_FAILED)
+		return CS_ERR_IO;
+	cs_sha256(p, size, h);
+	if (p != NULL)
+		(void)munmap(p, size);
+	for (i = 0; i < CS_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	return CS_OK;
+}
+
+/* uploads_request - the first message to the uploader */
+static json_t *
+uploads_request(struct cs_daemon *d, const char *id,
+    const struct cs_jobstate *js, const struct cs_job *j, const char *name,
+    int doc_fd, char *why, size_t whylen)
+{
+	const struct cs_destination *dst = uploads_destination(d, js->action);
+	char hex[2 * CS_HASH_LEN + 1];
+	json_t *req, *state = NULL;
+	struct stat st;
+	cs_result r;
+
+	if (dst == NULL) {
+		snprintf(why, whylen, "action '%s' is no longer configured",
+		    js->action);
+		return NULL;
+	}
+	if (fstat(doc_fd, &st) < 0 ||
+	    uploads_digest(doc_fd, (size_t)st.st_size, hex) != CS_OK) {
+		snprintf(why, whylen, "reading the document: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if ((r = upstate_open(j->state_key, id, js, &state)) != CS_OK) {
+		/* A state that does not open is ignored, never trusted: the
+		 * uploader then asks the provider what exists first. */
+		cs_log(LOG_WARNING, "%s: saved upload state unusable (%s)", id,
+		    cs_strerror(r));
+		state = NULL;
+	}
+	req = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:n, s:o}",
+	    "provider", dst->provider, "destination", dst->name,
+	    "user", j->meta.user, "uid", (json_int_t)j->meta.uid,
+	    "job", id, "name", name, "size", (json_int_t)st.st_size,
+	    "sha256", hex, "token", "state", state != NULL ? state :
+	    json_null());
+	if (req == NULL) {
+		snprintf(why, whylen, "building the uploader request");
+		return NULL;
+	}
+	if (j->meta.email[0] != '\0')
+		json_object_set_new(req, "email", json_string(j->meta.email));
+	if (uploads_settings(dst, req, why, whylen) != CS_OK) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* uploads_child - wire fd 0 and 3, limits, exec the uploader */
+static void __attribute__((noreturn))
+uploads_child(const char *path, int doc_fd, int sock)
+{
+	struct rlimit cpu = { UPLOAD_CPU_SECONDS, UPLOAD_CPU_SECONDS };
+	struct rlimit mem = { UPLOAD_MEMORY, UPLOAD_MEMORY };
+	struct rlimit core = { 0, 0 };
+	char *const argv[] = { "cloudspool-upload", NULL };
+	char *const envp[] = { NULL };
+	int null;
+
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
+	    dup2(doc_fd, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+	    dup2(sock, 3) < 0 || lseek(STDIN_FILENO, 0, SEEK_SET) < 0 ||
+	    close_range(4, ~0U, 0) < 0 ||
+	    setrlimit(RLIMIT_CPU, &cpu) < 0 || setrlimit(RLIMIT_AS, &mem) < 0 ||
+	    setrlimit(RLIMIT_CORE, &core) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(126);
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+/* uploads_send - one message; the socket keeps message boundaries */
+static cs_result
+uploads_send(int fd, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+
+	do
+		n = send(fd, text, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? CS_OK : CS_ERR_IO;
+}
+
+/* uploads_start - see daemon.h */
+cs_result
+uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const struct cs_job *j, const char *name,
+    int doc_fd, char *why, size_t whylen)
+{
+	struct upload_slot *slots, *s;
+	json_t *req;
+	char *text;
+	int sv[2];
+	pid_t pid;
+	cs_result r;
+
+	if ((req = uploads_request(d, id, js, j, name, doc_fd, why, whylen)) ==
+	    NULL)
+		return CS_ERR_CONFIG;
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (text == NULL || strlen(text) >= UPLOAD_MSG_MAX) {
+		snprintf(why, whylen, "uploader request too large");
+		free(text);
+		return CS_ERR_TOOBIG;
+	}
+	slots = realloc(d->uploads, (d->nuploads + 1) * sizeof(*slots));
+	if (slots == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+	    0, sv) < 0) {
+		if (slots != NULL)
+			d->uploads = slots;
+		snprintf(why, whylen, "socketpair: %s", strerror(errno));
+		cs_wipe(text, strlen(text));
+		free(text);
+		return CS_ERR_TEMP;
+	}
+	d->uploads = slots;
+	js->phase = CS_PHASE_UPLOADING;
+	if ((r = jobstate_save(d->sp.dir[dir], id, js)) != CS_OK ||
+	    (pid = fork()) < 0) {
+		snprintf(why, whylen, "starting the uploader: %s",
+		    r != CS_OK ? cs_strerror(r) : strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		cs_wipe(text, strlen(text));
+		free(text);
+		return CS_ERR_TEMP;
+	}
+	if (pid == 0)
+		uploads_child(d->upload_path, doc_fd, sv[1]);
+	close(sv[1]);
+	r = uploads_send(sv[0], text);
+	cs_wipe(text, strlen(text));
+	free(text);
+	s = &d->uploads[d->nuploads++];
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->fd = sv[0];
+	s->dir = dir;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	snprintf(s->dest, sizeof(s->dest), "%s",
+	    uploads_destination(d, js->action)->name);
+	memcpy(s->key, j->state_key, sizeof(s->key));
+	s->js = *js;
+	if (fcntl(s->fd, F_SETFL, O_NONBLOCK) < 0 || r != CS_OK)
+		cs_log(LOG_ERR, "%s: uploader control socket: %s", id,
+		    strerror(errno));
+	daemon_audit_job(d, "upload started", id, json_pack("{s:s, s:b}",
+	    "destination", s->dest, "resumed", js->upload[0] != '\0'));
+	return CS_OK;
+}
+
+/* uploads_pollfds - see daemon.h */
+size_t
+uploads_pollfds(const struct cs_daemon *d, struct pollfd *pfd, size_t cap)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->nuploads && n < cap; i++) {
+		if (d->uploads[i].fd < 0)
+			continue;
+		pfd[n].fd = d->uploads[i].fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+/* uploads_checkpoint - seal the uploader's state into the record, then
+ * let it go on */
+static void
+uploads_checkpoint(struct cs_daemon *d, struct upload_slot *s, json_t *state)
+{
+	char *text = json_dumps(state, JSON_COMPACT);
+	cs_result r;
+
+	r = text == NULL ? CS_ERR_FORMAT : upstate_seal(s->key, s->id, text,
+	    strlen(text), &s->js);
+	if (text != NULL) {
+		cs_wipe(text, strlen(text));
+		free(text);
+	}
+	if (r == CS_OK)
+		r = jobstate_save(d->sp.dir[s->dir], s->id, &s->js);
+	/* Without a durable checkpoint the uploader must not go on: a crash
+	 * now would lose the session and risk a second copy. */
+	if (r != CS_OK || uploads_send(s->fd, "{\"type\":\"ack\"}") != CS_OK) {
+		cs_log(LOG_ERR, "%s: cannot save upload state: %s", s->id,
+		    cs_strerror(r));
+		(void)kill(s->pid, SIGKILL);
+	}
+}
+
+/* uploads_failed - act on a "fail" message */
+static void
+uploads_failed(struct cs_daemon *d, struct upload_slot *s, json_t *msg)
+{
+	const char *cls = "temporary", *reason = "no reason given";
+	json_int_t retry_after = 0, status = 0;
+	char why[600];
+
+	(void)json_unpack(msg, "{s?s, s?s, s?I, s?I}", "class", &cls, "reason",
+	    &reason, "retry_after", &retry_after, "http_status", &status);
+	if (retry_after < 0)
+		retry_after = 0;
+	if (strcmp(cls, "permanent") == 0) {
+		snprintf(why, sizeof(why), "undeliverable: %.500s", reason);
+		daemon_audit_job(d, "delivery failed", s->id, json_pack(
+		    "{s:s, s:s, s:I}", "destination", s->dest, "reason", reason,
+		    "http_status", status));
+		(void)jobs_shred(d, s->dir, s->id, why);
+		return;
+	}
+	if (strcmp(cls, "auth") == 0)
+		snprintf(why, sizeof(why), "the provider refused the access "
+		    "token: %.450s", reason);
+	else
+		snprintf(why, sizeof(why), "%.580s", reason);
+	s->js.phase = CS_PHASE_NONE;
+	jobs_defer_after(d, s->dir, s->id, &s->js, why, (uint64_t)retry_after);
+}
+
+/* uploads_message - one message from an uploader */
+static void
+uploads_message(struct cs_daemon *d, struct upload_slot *s, const char *buf,
+    size_t len)
+{
+	const char *type = "", *where = "", *remote = "";
+	json_t *msg, *state = NULL;
+	int earlier = 0;
+
+	msg = json_loadb(buf, len, 0, NULL);
+	if (msg == NULL || json_unpack(msg, "{s:s}", "type", &type) != 0) {
+		cs_log(LOG_ERR, "%s: uploader sent a malformed message", s->id);
+		(void)kill(s->pid, SIGKILL);
+		json_decref(msg);
+		return;
+	}
+	if (s->finished) {
+		/* nothing may follow the final message */
+	} else if (strcmp(type, "state") == 0 &&
+	    json_unpack(msg, "{s:o}", "state", &state) == 0)
+		uploads_checkpoint(d, s, state);
+	else if (strcmp(type, "done") == 0) {
+		s->finished = 1;
+		(void)json_unpack(msg, "{s?s, s?s, s?b}", "where", &where,
+		    "remote_id", &remote, "earlier", &earlier);
+		jobs_delivered(d, s->dir, s->id, &s->js, where, remote, earlier);
+	} else if (strcmp(type, "fail") == 0) {
+		s->finished = 1;
+		uploads_failed(d, s, msg);
+	} else if (strcmp(type, "progress") != 0)
+		cs_log(LOG_WARNING, "%s: uploader sent unknown message '%.32s'",
+		    s->id, type);
+	json_decref(msg);
+}
+
+/* uploads_reap - the uploader has closed its socket: collect it, and
+ * defer the job if it ended without saying how */
+static void
+uploads_reap(struct cs_daemon *d, struct upload_slot *s)
+{
+	char why[128];
+	int status = 0;
+
+	close(s->fd);
+	s->fd = -1;
+	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (s->finished)
+		return;
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "uploader killed by signal %d",
+		    WTERMSIG(status));
+	else
+		snprintf(why, sizeof(why), "uploader exited with status %d and "
+		    "no result", WEXITSTATUS(status));
+	s->js.phase = CS_PHASE_NONE;
+	jobs_defer_after(d, s->dir, s->id, &s->js, why, 0);
+}
+
+/* uploads_drain - every message waiting on one socket; 1 at EOF */
+static int
+uploads_drain(struct cs_daemon *d, struct upload_slot *s, char *buf)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(s->fd, buf, UPLOAD_MSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
+		if (n == 0)
+			return 1;
+		if (n > UPLOAD_MSG_MAX) {
+			cs_log(LOG_ERR, "%s: uploader message over %d bytes",
+			    s->id, UPLOAD_MSG_MAX);
+			(void)kill(s->pid, SIGKILL);
+			continue;
+		}
+		uploads_message(d, s, buf, (size_t)n);
+		cs_wipe(buf, (size_t)n);
+	}
+}
+
+/* uploads_expire - a delivery still running at its job's deadline ends */
+static void
+uploads_expire(struct cs_daemon *d, struct upload_slot *s)
+{
+	(void)kill(s->pid, SIGKILL);
+	close(s->fd);
+	s->fd = -1;
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	s->finished = 1;
+	(void)jobs_shred(d, s->dir, s->id, "expired: not delivered within "
+	    "authorization_hold + delivery_window");
+}
+
+/* uploads_service - see daemon.h */
+void
+uploads_service(struct cs_daemon *d)
+{
+	char *buf;
+	size_t i;
+
+	if (d->nuploads == 0 || (buf = malloc(UPLOAD_MSG_MAX)) == NULL)
+		return;
+	for (i = 0; i < d->nuploads; i++) {
+		struct upload_slot *s = &d->uploads[i];
+
+		if (uploads_drain(d, s, buf))
+			uploads_reap(d, s);
+		else if (d->now >= s->js.deadline)
+			uploads_expire(d, s);
+	}
+	free(buf);
+	/* compact: drop the slots whose uploader is gone */
+	for (i = 0; i < d->nuploads;) {
+		if (d->uploads[i].fd >= 0) {
+			i++;
+			continue;
+		}
+		cs_wipe(&d->uploads[i], sizeof(d->uploads[i]));
+		memmove(&d->uploads[i], &d->uploads[i + 1],
+		    (d->nuploads - i - 1) * sizeof(d->uploads[i]));
+		d->nuploads--;
+	}
+}
+
+/* uploads_stop_all - see daemon.h */
+void
+uploads_stop_all(struct cs_daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nuploads; i++) {
+		(void)kill(d->uploads[i].pid, SIGKILL);
+		if (d->uploads[i].fd >= 0)
+			close(d->uploads[i].fd);
+		while (waitpid(d->uploads[i].pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		cs_wipe(&d->uploads[i], sizeof(d->uploads[i]));
+	}
+	free(d->uploads);
+	d->uploads = NULL;
+	d->nuploads = 0;
+}
