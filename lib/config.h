@@ -56,6 +56,7 @@ struct cs_config {
 	uint64_t max_pages;		/* pages of one scan; default 1000 */
 	uint64_t min_free_space;	/* bytes; default 64M */
 	uint64_t tick;			/* seconds; default 5 */
+	uint64_t workers;		/* filter processes at once; default: cores */
 	/* [retention] */
 	uint64_t authorization_hold;	/* seconds; default 24h */
 	uint64_t delivery_window;	/* seconds; default 24h */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -76,6 +77,7 @@ static const struct check_field check_spool_fields[] = {
 	CONF("max_pages", CHECK_COUNT, max_pages, 1),
 	CONF("min_free_space", CHECK_SIZE, min_free_space, 0),
 	CONF("tick", CHECK_DURATION, tick, 1),
+	CONF("workers", CHECK_COUNT, workers, 1),
 };
 
 static const struct check_field check_retention_fields[] = {
@@ -583,6 +585,9 @@ check_defaults(struct check *c)
 	cfg->max_pages = 1000;
 	cfg->min_free_space = UINT64_C(64) << 20;
 	cfg->tick = 5;
+	/* one filter process per core: OCR is CPU-bound */
+	cfg->workers = sysconf(_SC_NPROCESSORS_ONLN) > 0 ?
+	    (uint64_t)sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	cfg->authorization_hold = 24 * 3600;
 	cfg->delivery_window = 24 * 3600;
 	cfg->key_rotation = 24 * 3600;

@@ -164,12 +164,13 @@ daemon_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* daemon_service_uploads - act on the uploaders' messages under the lock;
- * 1 when one of them finished (its slot may free room for another job) */
+/* daemon_service_children - act on the uploaders' messages and the
+ * filters that ended, under the lock; 1 when a slot came free (room for
+ * another job) */
 static int
-daemon_service_uploads(struct cs_daemon *d)
+daemon_service_children(struct cs_daemon *d)
 {
-	size_t before = d->nuploads;
+	size_t before = d->nuploads + d->nwork;
 	int lockfd;
 
 	if (cs_spool_lock(&d->sp, &lockfd) != CS_OK) {
@@ -178,8 +179,10 @@ daemon_service_uploads(struct cs_daemon *d)
 	}
 	d->now = (int64_t)time(NULL);
 	uploads_service(d);
+	work_service(d);
+	uploads_service(d);
 	cs_spool_unlock(lockfd);
-	return d->nuploads < before;
+	return d->nuploads + d->nwork < before;
 }
 
 /* daemon_wait - sleep until inotify, an uploader's message or timeout_ms;
@@ -198,6 +201,7 @@ daemon_wait(struct cs_daemon *d, int ino, int timeout_ms)
 		n++;
 	}
 	n += uploads_pollfds(d, pfd + n, sizeof(pfd) / sizeof(pfd[0]) - n);
+	n += work_pollfds(d, pfd + n, sizeof(pfd) / sizeof(pfd[0]) - n);
 	ready = poll(pfd, n, timeout_ms);
 	if (ready <= 0)
 		return ready == 0;
@@ -210,7 +214,7 @@ daemon_wait(struct cs_daemon *d, int ino, int timeout_ms)
 			want = 1;
 		}
 	}
-	if (n > (ino >= 0 ? 1u : 0u) && daemon_service_uploads(d))
+	if (n > (ino >= 0 ? 1u : 0u) && daemon_service_children(d))
 		want = 1;
 	return want;
 }
@@ -241,8 +245,9 @@ static void
 daemon_once(struct cs_daemon *d)
 {
 	daemon_pass(d);
-	while (d->nuploads > 0 && !daemon_stop)
-		(void)daemon_wait(d, -1, 1000);
+	while (d->nuploads + d->nwork > 0 && !daemon_stop)
+		if (daemon_wait(d, -1, 1000))
+			daemon_pass(d);
 }
 
 /* daemon_signals - SIGTERM/SIGINT stop; SIGPIPE ignored; children reaped */
@@ -297,6 +302,7 @@ main(int argc, char **argv)
 		daemon_once(&d);
 	else
 		daemon_loop(&d);
+	work_stop_all(&d);
 	uploads_stop_all(&d);
 	cs_audit_close(&d.audit);
 	cs_spool_close(&d.sp);

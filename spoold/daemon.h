@@ -24,6 +24,7 @@
 #include "spoolfmt.h"
 
 struct upload_slot;
+struct work_slot;
 
 struct cs_daemon {
 	struct cs_config cfg;
@@ -35,6 +36,8 @@ struct cs_daemon {
 	int64_t now;			/* wall clock at the start of the pass */
 	struct upload_slot *uploads;	/* running uploaders (uploads.c) */
 	size_t nuploads;
+	struct work_slot *work;		/* running filters (work.c) */
+	size_t nwork;
 };
 
 /* A job's scheduling record: SPOOL/<state>/<id>.state, no job content. */
@@ -127,16 +130,64 @@ void corrupt_expire(struct cs_daemon *d);
 /* status_publish - write SPOOL/status/<uid>.json for every user with jobs */
 void status_publish(struct cs_daemon *d);
 
-/* worker_run - run the filter program on in_fd (a memfd, read from offset
- * 0) in a child with no keys and no network; *out_fd receives a memfd with
- * its output. why gets a reason on failure. */
-cs_result worker_run(struct cs_daemon *d, int in_fd, int *out_fd,
-    char *why, size_t whylen);
+/* A running filter: its pid, a pidfd to poll, and its output memfd. */
+struct worker_proc {
+	pid_t pid;
+	int pidfd;
+	int out_fd;
+};
 
-/* worker_run_mode - worker_run with the filter's mode: "--worker" for a
- * document, "--worker-pages" for a page stream (pagestream.h) */
-cs_result worker_run_mode(struct cs_daemon *d, const char *mode, int in_fd,
-    int *out_fd, char *why, size_t whylen);
+/* worker_spawn - run the filter program (argv[0] is its name) on in_fd (a
+ * memfd, read from offset 0) in a child with no keys, no environment and
+ * no network; its output goes to w->out_fd, a new memfd */
+cs_result worker_spawn(struct cs_daemon *d, char *const argv[], int in_fd,
+    struct worker_proc *w, char *why, size_t whylen);
+
+/* worker_finish - reap the filter: CS_OK when it succeeded (out_fd then
+ * rewound), CS_ERR_TEMP while it runs (wait = 0), an error and why else */
+cs_result worker_finish(struct worker_proc *w, int wait, char *why,
+    size_t whylen);
+
+/* work_busy - 1 when a filter is running for job id */
+int work_busy(const struct cs_daemon *d, const char *id);
+
+/* work_room - 1 when fewer than [spool] workers filters run */
+int work_room(const struct cs_daemon *d);
+
+/* work_start - filter a decrypted job (doc_fd, pages: 0 for a document)
+ * in the background; the job continues in jobs_processed once it ends */
+cs_result work_start(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, const struct cs_jobstate *js, const struct cs_job *j,
+    const char *name, int doc_fd, uint64_t pages, uint64_t bytes, char *why,
+    size_t whylen);
+
+/* work_pollfds - pidfds of the running filters, for poll(2) */
+size_t work_pollfds(const struct cs_daemon *d, struct pollfd *pfd,
+    size_t cap);
+
+/* work_service - finish the filters that ended; under the spool lock */
+void work_service(struct cs_daemon *d);
+
+/* work_stop_all - kill every filter (the jobs are redone on restart) */
+void work_stop_all(struct cs_daemon *d);
+
+/* What a finished filter hands back to the job state machine. */
+struct work_result {
+	enum cs_spool_dir dir;
+	char id[CS_JOB_ID_MAX];
+	struct cs_jobstate js;
+	struct cs_job job;		/* meta and state key; no fd, no reader */
+	char name[CS_NAME_MAX + 1];
+	uint64_t pages, bytes;
+	int out_fd;			/* the filter's output, rewound */
+};
+
+/* jobs_processed - continue a job whose filter succeeded: deliver it */
+void jobs_processed(struct cs_daemon *d, struct work_result *w);
+
+/* jobs_defer - count a failure and retry later */
+void jobs_defer(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const char *why);
 
 /* jobs_defer_after - count a failure and retry in deferred/ after the
  * backoff, or after retry_after seconds when that is longer (a provider's

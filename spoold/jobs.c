@@ -111,7 +111,7 @@ jobs_defer_after(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 }
 
 /* jobs_defer - defer with the backoff alone */
-static void
+void
 jobs_defer(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
     struct cs_jobstate *js, const char *why)
 {
@@ -299,16 +299,15 @@ jobs_stage(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	return CS_OK;
 }
 
-/* jobs_deliver - decrypt, filter in the worker, stage, commit */
+/* jobs_deliver - decrypt, then filter in the background (work.c) */
 static void
 jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
     struct cs_jobstate *js)
 {
 	char why[512], name[CS_NAME_MAX + 1];
-	struct agent_rep rep;
 	struct cs_job j;
 	uint64_t bytes, pages;
-	int in_fd = -1, out_fd = -1;
+	int in_fd = -1;
 	cs_result r;
 
 	if ((r = job_open(d, d->sp.dir[dir], id, &j, why, sizeof(why))) !=
@@ -323,48 +322,53 @@ jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	cs_sanitize_name(j.meta.name, name, sizeof(name), "document");
 	if (pages > 0)
 		jobs_tif_name(name, sizeof(name));
-	/* the reader is done with; the key and metadata stay for an upload */
-	cs_spool_reader_free(j.rd);
-	j.rd = NULL;
 	if (r != CS_OK) {
 		job_close(&j);
 		snprintf(why, sizeof(why), "sealed document: %s", cs_strerror(r));
 		jobs_quarantine(d, dir, id, why);
 		return;
 	}
-	r = worker_run_mode(d, pages > 0 ? "--worker-pages" : "--worker",
-	    in_fd, &out_fd, why, sizeof(why));
+	r = work_start(d, dir, id, js, &j, name, in_fd, pages, bytes, why,
+	    sizeof(why));
 	close(in_fd);
-	if (r != CS_OK) {
-		job_close(&j);
-		jobs_defer(d, dir, id, js, why);
-		return;
-	}
-	daemon_audit_job(d, "processed", id, json_pack("{s:s, s:I, s:I, s:I}",
-	    "filter", pages > 0 ? "pages-to-tiff" : "pass-through",
-	    "pages", (json_int_t)pages, "bytes_in", (json_int_t)bytes,
-	    "bytes_out", (json_int_t)lseek(out_fd, 0, SEEK_END)));
-	(void)lseek(out_fd, 0, SEEK_SET);
-	if (uploads_is_network(d, js->action)) {
-		r = uploads_start(d, dir, id, js, &j, name, out_fd, why,
-		    sizeof(why));
-		close(out_fd);
-		job_close(&j);
-		if (r != CS_OK)
-			jobs_defer(d, dir, id, js, why);
-		return;
-	}
 	job_close(&j);
-	r = jobs_stage(d, dir, id, js, out_fd, &rep);
-	close(out_fd);
+	if (r != CS_OK)
+		jobs_defer(d, dir, id, js, why);
+}
+
+/* jobs_processed - see daemon.h: upload, or stage and commit */
+void
+jobs_processed(struct cs_daemon *d, struct work_result *w)
+{
+	struct cs_jobstate *js = &w->js;
+	struct agent_rep rep;
+	char why[512];
+	cs_result r;
+
+	daemon_audit_job(d, "processed", w->id, json_pack(
+	    "{s:s, s:I, s:I, s:I}", "filter", w->pages > 0 ? "pages-to-tiff" :
+	    "pass-through", "pages", (json_int_t)w->pages, "bytes_in",
+	    (json_int_t)w->bytes, "bytes_out",
+	    (json_int_t)lseek(w->out_fd, 0, SEEK_END)));
+	(void)lseek(w->out_fd, 0, SEEK_SET);
+	if (uploads_is_network(d, js->action)) {
+		r = uploads_start(d, w->dir, w->id, js, &w->job, w->name,
+		    w->out_fd, why, sizeof(why));
+		close(w->out_fd);
+		if (r != CS_OK)
+			jobs_defer(d, w->dir, w->id, js, why);
+		return;
+	}
+	r = jobs_stage(d, w->dir, w->id, js, w->out_fd, &rep);
+	close(w->out_fd);
 	if (r != CS_OK) {
 		if (rep.permanent)
-			(void)jobs_shred(d, dir, id, rep.detail);
+			(void)jobs_shred(d, w->dir, w->id, rep.detail);
 		else
-			jobs_defer(d, dir, id, js, rep.detail);
+			jobs_defer(d, w->dir, w->id, js, rep.detail);
 		return;
 	}
-	jobs_commit(d, dir, id, js, name);
+	jobs_commit(d, w->dir, w->id, js, w->name);
 }
 
 /* jobs_recover_record - rebuild a record lost in a crash from the job */
@@ -426,7 +430,7 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 	struct agent_rep rep;
 	cs_result r;
 
-	if (uploads_busy(d, id))
+	if (uploads_busy(d, id) || work_busy(d, id))
 		return;
 	r = jobstate_load(d->sp.dir[dir], id, &js);
 	if (r != CS_OK && jobs_recover_record(d, dir, id, &js) != CS_OK)
@@ -451,7 +455,8 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 	if (d->now < js.next_try)
 		return;
 	/* at its destination's concurrency limit: wait, no attempt counted */
-	if (uploads_is_network(d, js.action) && !uploads_room(d, js.action))
+	if (!work_room(d) || (uploads_is_network(d, js.action) &&
+	    !uploads_room(d, js.action)))
 		return;
 	jobs_deliver(d, dir, id, &js);
 }

@@ -40,6 +40,9 @@ daemon_pass(struct cs_daemon *d)
 	}
 	d->now = (int64_t)time(NULL);
 	keys_maintain(d);
+	/* children the loop did not hear from (no pidfd): reaped here */
+	work_service(d);
+	uploads_service(d);
 	pickup_all(d);
 	jobs_run_all(d);
 	corrupt_expire(d);

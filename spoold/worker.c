@@ -15,22 +15,23 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/close_range.h>
 
 #include "daemon.h"
+#include "log.h"
 
 #define WORKER_CPU_SECONDS 600
 #define WORKER_MEMORY (4ULL << 30)
 
 /* worker_child - set limits, wire the memfds to 0 and 1, exec the filter */
 static void __attribute__((noreturn))
-worker_child(const char *path, const char *mode, int in_fd, int out_fd)
+worker_child(const char *path, char *const argv[], int in_fd, int out_fd)
 {
 	struct rlimit cpu = { WORKER_CPU_SECONDS, WORKER_CPU_SECONDS };
 	struct rlimit mem = { WORKER_MEMORY, WORKER_MEMORY };
 	struct rlimit core = { 0, 0 };
-	char *const argv[] = { "cloudspool-filter", (char *)mode, NULL };
 	char *const envp[] = { NULL };
 
 	if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
@@ -45,43 +46,53 @@ worker_child(const char *path, const char *mode, int in_fd, int out_fd)
 	_exit(127);
 }
 
-/* worker_run - filter a document in_fd into a new memfd */
+/* worker_spawn - start the filter on in_fd; see daemon.h */
 cs_result
-worker_run(struct cs_daemon *d, int in_fd, int *out_fd, char *why,
-    size_t whylen)
+worker_spawn(struct cs_daemon *d, char *const argv[], int in_fd,
+    struct worker_proc *w, char *why, size_t whylen)
 {
-	return worker_run_mode(d, "--worker", in_fd, out_fd, why, whylen);
-}
-
-/* worker_run_mode - the same with the filter's mode argument */
-cs_result
-worker_run_mode(struct cs_daemon *d, const char *mode, int in_fd, int *out_fd,
-    char *why, size_t whylen)
-{
-	pid_t pid;
-	int status, out;
-
-	*out_fd = -1;
-	if ((out = memfd_create("cloudspool-out", MFD_CLOEXEC)) < 0) {
+	w->pid = -1;
+	w->pidfd = -1;
+	if ((w->out_fd = memfd_create("cloudspool-out", MFD_CLOEXEC)) < 0) {
 		snprintf(why, whylen, "memfd_create: %s", strerror(errno));
 		return CS_ERR_TEMP;
 	}
-	if ((pid = fork()) < 0) {
-		close(out);
+	if ((w->pid = fork()) < 0) {
+		close(w->out_fd);
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		return CS_ERR_TEMP;
 	}
-	if (pid == 0)
-		worker_child(d->filter_path, mode, in_fd, out);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			close(out);
-			snprintf(why, whylen, "waitpid: %s", strerror(errno));
-			return CS_ERR_TEMP;
-		}
+	if (w->pid == 0)
+		worker_child(d->filter_path, argv, in_fd, w->out_fd);
+	/* A pidfd lets the daemon loop poll for the filter's exit. */
+	if ((w->pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0)) < 0)
+		cs_log(LOG_WARNING, "pidfd_open: %s: polling at the tick",
+		    strerror(errno));
+	return CS_OK;
+}
+
+/* worker_finish - reap the filter (blocking only when wait says so);
+ * CS_ERR_TEMP while it still runs */
+cs_result
+worker_finish(struct worker_proc *w, int wait, char *why, size_t whylen)
+{
+	pid_t got;
+	int status;
+
+	do
+		got = waitpid(w->pid, &status, wait ? 0 : WNOHANG);
+	while (got < 0 && errno == EINTR);
+	if (got == 0)
+		return CS_ERR_TEMP;
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	w->pidfd = -1;
+	w->pid = -1;
+	if (got < 0) {
+		snprintf(why, whylen, "waitpid: %s", strerror(errno));
+		return CS_ERR_CHILD;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		close(out);
 		if (WIFSIGNALED(status))
 			snprintf(why, whylen, "filter killed by signal %d",
 			    WTERMSIG(status));
@@ -90,10 +101,9 @@ worker_run_mode(struct cs_daemon *d, const char *mode, int in_fd, int *out_fd,
 			    WEXITSTATUS(status));
 		return CS_ERR_CHILD;
 	}
-	if (lseek(out, 0, SEEK_SET) < 0) {
-		close(out);
+	if (lseek(w->out_fd, 0, SEEK_SET) < 0) {
+		snprintf(why, whylen, "lseek: %s", strerror(errno));
 		return CS_ERR_IO;
 	}
-	*out_fd = out;
 	return CS_OK;
 }
