@@ -62,7 +62,29 @@ struct cs_jobstate {
 	enum cs_phase phase;
 	uint64_t ino;			/* staged file's inode (localdir) */
 	char upload[CS_UPSTATE_B64];	/* sealed upload state, "" when none */
+	uint32_t units_done;		/* documents of the job delivered */
 };
+
+/* One document a job delivers (units.c), and all of them. */
+struct delivery_unit {
+	int fd;				/* memfd, at offset 0 */
+	char name[CS_NAME_MAX + 1];
+};
+
+struct delivery_units {
+	size_t n;
+	struct delivery_unit *unit;
+	json_t *report;			/* the filter's report, or NULL */
+};
+
+/* units_from_output - split the filter's output (a docset, or one plain
+ * document) into units named after orig: NAME.pdf, NAME-k.pdf,
+ * NAME-removed.pdf */
+cs_result units_from_output(int out_fd, const char *orig,
+    struct delivery_units *u);
+
+/* units_free - close and forget every unit */
+void units_free(struct delivery_units *u);
 
 /* jobstate_load - read id's record in dirfd; CS_ERR_NOTFOUND when none */
 cs_result jobstate_load(int dirfd, const char *id, struct cs_jobstate *js);
@@ -201,6 +223,11 @@ void jobs_delivered(struct cs_daemon *d, enum cs_spool_dir dir,
     const char *id, const struct cs_jobstate *js, const char *where,
     const char *remote_id, int earlier);
 
+/* jobs_unit_delivered - one of a job's n documents arrived at where:
+ * audit it and count it in the record */
+void jobs_unit_delivered(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, struct cs_jobstate *js, size_t n, const char *where);
+
 /* upstate_seal - seal an uploader's state (JSON text) for job id with the
  * job's state key into js->upload */
 cs_result upstate_seal(const uint8_t key[CS_AEAD_KEY_LEN], const char *id,
@@ -226,11 +253,12 @@ int uploads_busy(const struct cs_daemon *d, const char *id);
  * limit */
 int uploads_room(const struct cs_daemon *d, const char *action);
 
-/* uploads_start - run the uploader for a job whose document is in doc_fd;
- * on failure why says why (the caller defers) */
+/* uploads_start - deliver units (taken over, whatever the result) from
+ * unit js->units_done on, one uploader after another; on failure why
+ * says why (the caller defers) */
 cs_result uploads_start(struct cs_daemon *d, enum cs_spool_dir dir,
     const char *id, struct cs_jobstate *js, const struct cs_job *j,
-    const char *name, int doc_fd, char *why, size_t whylen);
+    struct delivery_units *units, char *why, size_t whylen);
 
 /* uploads_pollfds - the running uploaders' sockets, for poll(2); returns
  * how many were written to pfd (at most cap) */

@@ -171,25 +171,44 @@ jobs_agent(struct cs_daemon *d, enum agent_op op, const char *id,
 	return (cs_result)rep->result;
 }
 
-/* jobs_commit - phase COMMITTING: make the staged file visible, finish */
-static void
-jobs_commit(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
-    struct cs_jobstate *js, const char *name)
+/* jobs_commit_unit - phase COMMITTING: make the staged file visible;
+ * 0 when it could not be (the job is then deferred, the staged file kept) */
+static int
+jobs_commit_unit(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const char *name, struct agent_rep *rep)
 {
-	struct agent_rep rep;
 	cs_result r;
 
-	r = jobs_agent(d, AGENT_COMMIT, id, js, name, -1, &rep);
+	r = jobs_agent(d, AGENT_COMMIT, id, js, name, -1, rep);
 	if (r != CS_OK) {
 		/* The staged file is kept: the next try commits it again. */
 		js->attempts++;
 		js->next_try = d->now + (int64_t)d->cfg.retry_initial;
 		(void)jobstate_save(d->sp.dir[dir], id, js);
 		daemon_audit_job(d, "deferred", id, json_pack("{s:s}", "reason",
-		    rep.detail));
-		return;
+		    rep->detail));
+		return 0;
 	}
-	jobs_delivered(d, dir, id, js, rep.detail, NULL, rep.earlier);
+	return 1;
+}
+
+/* jobs_unit_delivered - one document of several is there: count it, so
+ * a restart goes on with the next one */
+void
+jobs_unit_delivered(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, struct cs_jobstate *js, size_t n, const char *where)
+{
+	daemon_audit_job(d, "document delivered", id, json_pack(
+	    "{s:s, s:I, s:I, s:s}", "action", js->action, "document",
+	    (json_int_t)js->units_done + 1, "of", (json_int_t)n, "where",
+	    where));
+	js->units_done++;
+	js->phase = CS_PHASE_NONE;
+	js->ino = 0;
+	js->upload[0] = '\0';
+	if (jobstate_save(d->sp.dir[dir], id, js) != CS_OK)
+		cs_log(LOG_ERR, "%s: cannot record document %u delivered", id,
+		    js->units_done);
 }
 
 /* jobs_copy_section - the current section's plaintext onto fd */
@@ -255,21 +274,7 @@ jobs_decrypt_document(struct cs_job *j, int *memfd, uint64_t *bytes,
 	return CS_OK;
 }
 
-/* jobs_tif_name - a scan is delivered as a TIFF: NAME.tif */
-static void
-jobs_tif_name(char *name, size_t cap)
-{
-	size_t n = strlen(name);
-
-	if ((n >= 4 && strcasecmp(name + n - 4, ".tif") == 0) ||
-	    (n >= 5 && strcasecmp(name + n - 5, ".tiff") == 0))
-		return;
-	if (n + 5 > cap)
-		n = cap - 5;
-	memcpy(name + n, ".tif", 5);
-}
-
-/* jobs_stage - phase STAGING: hand the result to the agent */
+/* jobs_stage - phase STAGING: hand one document to the agent */
 static cs_result
 jobs_stage(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
     struct cs_jobstate *js, int out_fd, struct agent_rep *rep)
@@ -319,9 +324,8 @@ jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	daemon_audit_job(d, "decrypted", id, json_pack("{s:s}", "why",
 	    "processing and delivery"));
 	r = jobs_decrypt_document(&j, &in_fd, &bytes, &pages);
+	/* units.c gives it the extension of what the filter made */
 	cs_sanitize_name(j.meta.name, name, sizeof(name), "document");
-	if (pages > 0)
-		jobs_tif_name(name, sizeof(name));
 	if (r != CS_OK) {
 		job_close(&j);
 		snprintf(why, sizeof(why), "sealed document: %s", cs_strerror(r));
@@ -336,39 +340,83 @@ jobs_deliver(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 		jobs_defer(d, dir, id, js, why);
 }
 
+/* jobs_deliver_local - stage and commit each remaining unit in turn */
+static void
+jobs_deliver_local(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, struct cs_jobstate *js, struct delivery_units *u)
+{
+	struct agent_rep rep;
+	cs_result r;
+	size_t k;
+
+	for (k = js->units_done; k < u->n; k++) {
+		/* COMMITTING here means a restart cut the commit of unit k
+		 * short: the staged file is that unit, only its name was
+		 * needed from the filter run */
+		if (js->phase != CS_PHASE_COMMITTING) {
+			r = jobs_stage(d, dir, id, js, u->unit[k].fd, &rep);
+			if (r != CS_OK) {
+				if (rep.permanent)
+					(void)jobs_shred(d, dir, id, rep.detail);
+				else
+					jobs_defer(d, dir, id, js, rep.detail);
+				return;
+			}
+		}
+		if (!jobs_commit_unit(d, dir, id, js, u->unit[k].name, &rep))
+			return;
+		if (k + 1 < u->n)
+			jobs_unit_delivered(d, dir, id, js, u->n, rep.detail);
+		else
+			jobs_delivered(d, dir, id, js, rep.detail, NULL,
+			    rep.earlier);
+	}
+}
+
 /* jobs_processed - see daemon.h: upload, or stage and commit */
 void
 jobs_processed(struct cs_daemon *d, struct work_result *w)
 {
 	struct cs_jobstate *js = &w->js;
-	struct agent_rep rep;
+	struct delivery_units u;
 	char why[512];
+	json_t *f;
 	cs_result r;
 
-	daemon_audit_job(d, "processed", w->id, json_pack(
-	    "{s:s, s:I, s:I, s:I}", "filter", w->pages > 0 ? "pages-to-tiff" :
-	    "pass-through", "pages", (json_int_t)w->pages, "bytes_in",
+	r = units_from_output(w->out_fd, w->name, &u);
+	f = json_pack("{s:s, s:I, s:I, s:I, s:I}", "filter", w->pages > 0 ?
+	    "pages" : "document", "pages", (json_int_t)w->pages, "bytes_in",
 	    (json_int_t)w->bytes, "bytes_out",
-	    (json_int_t)lseek(w->out_fd, 0, SEEK_END)));
-	(void)lseek(w->out_fd, 0, SEEK_SET);
+	    (json_int_t)lseek(w->out_fd, 0, SEEK_END), "documents",
+	    (json_int_t)u.n);
+	close(w->out_fd);
+	if (r != CS_OK) {
+		json_decref(f);
+		snprintf(why, sizeof(why), "filter output: %s", cs_strerror(r));
+		jobs_defer(d, w->dir, w->id, js, why);
+		return;
+	}
+	/* the report names removed pages and pages OCR gave up on: they
+	 * are never dropped silently */
+	if (u.report != NULL)
+		json_object_set(f, "report", u.report);
+	daemon_audit_job(d, "processed", w->id, f);
+	if (js->units_done >= u.n) {
+		/* every unit went before a restart; only the shred was left */
+		jobs_delivered(d, w->dir, w->id, js, "(delivered before a "
+		    "restart)", NULL, 1);
+		units_free(&u);
+		return;
+	}
 	if (uploads_is_network(d, js->action)) {
-		r = uploads_start(d, w->dir, w->id, js, &w->job, w->name,
-		    w->out_fd, why, sizeof(why));
-		close(w->out_fd);
+		r = uploads_start(d, w->dir, w->id, js, &w->job, &u, why,
+		    sizeof(why));
 		if (r != CS_OK)
 			jobs_defer(d, w->dir, w->id, js, why);
 		return;
 	}
-	r = jobs_stage(d, w->dir, w->id, js, w->out_fd, &rep);
-	close(w->out_fd);
-	if (r != CS_OK) {
-		if (rep.permanent)
-			(void)jobs_shred(d, w->dir, w->id, rep.detail);
-		else
-			jobs_defer(d, w->dir, w->id, js, rep.detail);
-		return;
-	}
-	jobs_commit(d, w->dir, w->id, js, w->name);
+	jobs_deliver_local(d, w->dir, w->id, js, &u);
+	units_free(&u);
 }
 
 /* jobs_recover_record - rebuild a record lost in a crash from the job */
@@ -397,35 +445,10 @@ jobs_recover_record(struct cs_daemon *d, enum cs_spool_dir dir,
 	return r;
 }
 
-/* jobs_name - the job's file name from its sealed metadata, for a commit
- * resumed after a crash */
-static const char *
-jobs_name(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
-    char *name, size_t cap)
-{
-	enum cs_section_kind kind;
-	char why[256];
-	struct cs_job j;
-
-	snprintf(name, cap, "document");
-	if (job_open(d, d->sp.dir[dir], id, &j, why, sizeof(why)) == CS_OK) {
-		daemon_audit_job(d, "decrypted", id, json_pack("{s:s}", "why",
-		    "file name, to resume an interrupted delivery"));
-		cs_sanitize_name(j.meta.name, name, cap, "document");
-		/* named as jobs_deliver named it: a scan is NAME.tif */
-		if (cs_spool_next_section(j.rd, &kind) == CS_OK &&
-		    kind == CS_SECTION_PAGE)
-			jobs_tif_name(name, cap);
-	}
-	job_close(&j);
-	return name;
-}
-
 /* jobs_run_one - what is due for one job */
 static void
 jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 {
-	char name[CS_NAME_MAX + 1];
 	struct cs_jobstate js;
 	struct agent_rep rep;
 	cs_result r;
@@ -435,9 +458,12 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 	r = jobstate_load(d->sp.dir[dir], id, &js);
 	if (r != CS_OK && jobs_recover_record(d, dir, id, &js) != CS_OK)
 		return;
+	/* A commit cut short by a restart is finished whatever the clock
+	 * says: the document is staged. The filter runs again (its output
+	 * is deterministic) only to name it. */
 	if (js.phase == CS_PHASE_COMMITTING) {
-		jobs_commit(d, dir, id, &js, jobs_name(d, dir, id, name,
-		    sizeof(name)));
+		if (work_room(d))
+			jobs_deliver(d, dir, id, &js);
 		return;
 	}
 	if (js.phase == CS_PHASE_STAGING) {

@@ -42,7 +42,7 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	char name[96], *buf;
 	json_t *o;
 	const char *action, *upload = "";
-	json_int_t dl, nt, at, uid, ph, ino = 0;
+	json_int_t dl, nt, at, uid, ph, ino = 0, units = 0;
 	size_t len;
 	cs_result r;
 
@@ -56,10 +56,11 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	free(buf);
 	if (r != CS_OK)
 		return r;
-	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I, s?I, s?s}",
+	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I, s?I, s?s, s?I}",
 	    "deadline", &dl, "next_try", &nt, "attempts", &at, "uid", &uid,
-	    "action", &action, "phase", &ph, "ino", &ino, "upload", &upload) !=
-	    0 || at < 0 || at > UINT32_MAX || uid < 0 || uid > UINT32_MAX ||
+	    "action", &action, "phase", &ph, "ino", &ino, "upload", &upload,
+	    "units_done", &units) != 0 || units < 0 || units > UINT32_MAX ||
+	    at < 0 || at > UINT32_MAX || uid < 0 || uid > UINT32_MAX ||
 	    ph < CS_PHASE_NONE || ph > CS_PHASE_UPLOADING ||
 	    strlen(action) >= sizeof(js->action) ||
 	    strlen(upload) >= sizeof(js->upload)) {
@@ -74,6 +75,7 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	js->phase = (enum cs_phase)ph;
 	js->ino = (uint64_t)ino;
 	memcpy(js->upload, upload, strlen(upload) + 1);
+	js->units_done = (uint32_t)units;
 	json_decref(o);
 	return CS_OK;
 }
@@ -89,13 +91,13 @@ jobstate_save(int dirfd, const char *id, const struct cs_jobstate *js)
 
 	if (state_name(id, name, sizeof(name)) < 0)
 		return CS_ERR_INVAL;
-	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:s}",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:s, s:I}",
 	    "deadline", (json_int_t)js->deadline,
 	    "next_try", (json_int_t)js->next_try,
 	    "attempts", (json_int_t)js->attempts,
 	    "uid", (json_int_t)js->uid, "action", js->action,
 	    "phase", (json_int_t)js->phase, "ino", (json_int_t)js->ino,
-	    "upload", js->upload);
+	    "upload", js->upload, "units_done", (json_int_t)js->units_done);
 	if (o == NULL)
 		return CS_ERR_INVAL;
 	if ((buf = malloc(STATE_MAX)) == NULL) {

@@ -46,9 +46,20 @@ struct upload_slot {
 	char id[CS_JOB_ID_MAX];
 	char dest[65];
 	int finished;			/* a final message arrived */
+	int next_unit;			/* done: start the next unit's uploader */
 	uint8_t key[CS_AEAD_KEY_LEN];	/* the job's state key */
+	struct cs_jobmeta meta;
+	struct delivery_units units;
 	struct cs_jobstate js;
 };
+
+/* uploads_kill - end an uploader (never kill(-1): no pid, no signal) */
+static void
+uploads_kill(const struct upload_slot *s)
+{
+	if (s->pid > 0)
+		(void)kill(s->pid, SIGKILL);
+}
 
 /* uploads_destination - the action's destination, or NULL */
 static const struct cs_destination *
@@ -175,48 +186,56 @@ uploads_digest(int fd, size_t size, char hex[2 * CS_HASH_LEN + 1])
 	return CS_OK;
 }
 
-/* uploads_request - the first message to the uploader */
+/* uploads_request - the first message to the uploader, for the slot's
+ * current unit. A job of several documents gives each its own remote
+ * identity ("<job>.<k>"), so finding unit 1 on the server never passes
+ * for unit 2 having arrived. */
 static json_t *
-uploads_request(struct cs_daemon *d, const char *id,
-    const struct cs_jobstate *js, const struct cs_job *j, const char *name,
-    int doc_fd, char *why, size_t whylen)
+uploads_request(struct cs_daemon *d, const struct upload_slot *s,
+    char *why, size_t whylen)
 {
-	const struct cs_destination *dst = uploads_destination(d, js->action);
-	char hex[2 * CS_HASH_LEN + 1];
+	const struct cs_destination *dst = uploads_destination(d,
+	    s->js.action);
+	const struct delivery_unit *u = &s->units.unit[s->js.units_done];
+	char hex[2 * CS_HASH_LEN + 1], rid[CS_JOB_ID_MAX + 16];
 	json_t *req, *state = NULL;
 	struct stat st;
 	cs_result r;
 
 	if (dst == NULL) {
 		snprintf(why, whylen, "action '%s' is no longer configured",
-		    js->action);
+		    s->js.action);
 		return NULL;
 	}
-	if (fstat(doc_fd, &st) < 0 ||
-	    uploads_digest(doc_fd, (size_t)st.st_size, hex) != CS_OK) {
+	if (fstat(u->fd, &st) < 0 ||
+	    uploads_digest(u->fd, (size_t)st.st_size, hex) != CS_OK) {
 		snprintf(why, whylen, "reading the document: %s",
 		    strerror(errno));
 		return NULL;
 	}
-	if ((r = upstate_open(j->state_key, id, js, &state)) != CS_OK) {
+	if ((r = upstate_open(s->key, s->id, &s->js, &state)) != CS_OK) {
 		/* A state that does not open is ignored, never trusted: the
 		 * uploader then asks the provider what exists first. */
-		cs_log(LOG_WARNING, "%s: saved upload state unusable (%s)", id,
-		    cs_strerror(r));
+		cs_log(LOG_WARNING, "%s: saved upload state unusable (%s)",
+		    s->id, cs_strerror(r));
 		state = NULL;
 	}
+	if (s->units.n > 1)
+		snprintf(rid, sizeof(rid), "%s.%u", s->id, s->js.units_done + 1);
+	else
+		snprintf(rid, sizeof(rid), "%s", s->id);
 	req = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:n, s:o}",
 	    "provider", dst->provider, "destination", dst->name,
-	    "user", j->meta.user, "uid", (json_int_t)j->meta.uid,
-	    "job", id, "name", name, "size", (json_int_t)st.st_size,
+	    "user", s->meta.user, "uid", (json_int_t)s->meta.uid,
+	    "job", rid, "name", u->name, "size", (json_int_t)st.st_size,
 	    "sha256", hex, "token", "state", state != NULL ? state :
 	    json_null());
 	if (req == NULL) {
 		snprintf(why, whylen, "building the uploader request");
 		return NULL;
 	}
-	if (j->meta.email[0] != '\0')
-		json_object_set_new(req, "email", json_string(j->meta.email));
+	if (s->meta.email[0] != '\0')
+		json_object_set_new(req, "email", json_string(s->meta.email));
 	if (uploads_settings(dst, req, why, whylen) != CS_OK) {
 		json_decref(req);
 		return NULL;
@@ -261,21 +280,21 @@ uploads_send(int fd, const char *text)
 	return n == (ssize_t)len ? CS_OK : CS_ERR_IO;
 }
 
-/* uploads_start - see daemon.h */
-cs_result
-uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
-    struct cs_jobstate *js, const struct cs_job *j, const char *name,
-    int doc_fd, char *why, size_t whylen)
+/* uploads_spawn - an uploader for the slot's current unit */
+static cs_result
+uploads_spawn(struct cs_daemon *d, struct upload_slot *s, char *why,
+    size_t whylen)
 {
-	struct upload_slot *slots, *s;
 	json_t *req;
 	char *text;
 	int sv[2];
 	pid_t pid;
 	cs_result r;
 
-	if ((req = uploads_request(d, id, js, j, name, doc_fd, why, whylen)) ==
-	    NULL)
+	s->pid = -1;
+	s->fd = -1;
+	s->finished = s->next_unit = 0;
+	if ((req = uploads_request(d, s, why, whylen)) == NULL)
 		return CS_ERR_CONFIG;
 	text = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
@@ -284,49 +303,74 @@ uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 		free(text);
 		return CS_ERR_TOOBIG;
 	}
-	slots = realloc(d->uploads, (d->nuploads + 1) * sizeof(*slots));
-	if (slots == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
-	    0, sv) < 0) {
-		if (slots != NULL)
-			d->uploads = slots;
-		snprintf(why, whylen, "socketpair: %s", strerror(errno));
-		cs_wipe(text, strlen(text));
-		free(text);
-		return CS_ERR_TEMP;
-	}
-	d->uploads = slots;
-	js->phase = CS_PHASE_UPLOADING;
-	if ((r = jobstate_save(d->sp.dir[dir], id, js)) != CS_OK ||
-	    (pid = fork()) < 0) {
+	s->js.phase = CS_PHASE_UPLOADING;
+	sv[0] = sv[1] = -1;
+	r = jobstate_save(d->sp.dir[s->dir], s->id, &s->js);
+	if (r != CS_OK || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv) < 0 || (pid = fork()) < 0) {
 		snprintf(why, whylen, "starting the uploader: %s",
 		    r != CS_OK ? cs_strerror(r) : strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
+		if (sv[0] >= 0) {
+			close(sv[0]);
+			close(sv[1]);
+		}
 		cs_wipe(text, strlen(text));
 		free(text);
 		return CS_ERR_TEMP;
 	}
 	if (pid == 0)
-		uploads_child(d->upload_path, doc_fd, sv[1]);
+		uploads_child(d->upload_path,
+		    s->units.unit[s->js.units_done].fd, sv[1]);
 	close(sv[1]);
-	r = uploads_send(sv[0], text);
-	cs_wipe(text, strlen(text));
-	free(text);
-	s = &d->uploads[d->nuploads++];
-	memset(s, 0, sizeof(*s));
 	s->pid = pid;
 	s->fd = sv[0];
+	r = uploads_send(s->fd, text);
+	cs_wipe(text, strlen(text));
+	free(text);
+	if (fcntl(s->fd, F_SETFL, O_NONBLOCK) < 0 || r != CS_OK)
+		cs_log(LOG_ERR, "%s: uploader control socket: %s", s->id,
+		    strerror(errno));
+	daemon_audit_job(d, "upload started", s->id, json_pack(
+	    "{s:s, s:I, s:b}", "destination", s->dest, "document",
+	    (json_int_t)s->js.units_done + 1, "resumed",
+	    s->js.upload[0] != '\0'));
+	return CS_OK;
+}
+
+/* uploads_start - see daemon.h */
+cs_result
+uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const struct cs_job *j,
+    struct delivery_units *units, char *why, size_t whylen)
+{
+	struct upload_slot *slots, *s;
+	cs_result r;
+
+	if ((slots = realloc(d->uploads, (d->nuploads + 1) * sizeof(*slots))) ==
+	    NULL) {
+		units_free(units);
+		snprintf(why, whylen, "out of memory");
+		return CS_ERR_TEMP;
+	}
+	d->uploads = slots;
+	s = &d->uploads[d->nuploads];
+	memset(s, 0, sizeof(*s));
 	s->dir = dir;
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	snprintf(s->dest, sizeof(s->dest), "%s",
 	    uploads_destination(d, js->action)->name);
 	memcpy(s->key, j->state_key, sizeof(s->key));
+	s->meta = j->meta;
+	s->units = *units;
+	memset(units, 0, sizeof(*units));
 	s->js = *js;
-	if (fcntl(s->fd, F_SETFL, O_NONBLOCK) < 0 || r != CS_OK)
-		cs_log(LOG_ERR, "%s: uploader control socket: %s", id,
-		    strerror(errno));
-	daemon_audit_job(d, "upload started", id, json_pack("{s:s, s:b}",
-	    "destination", s->dest, "resumed", js->upload[0] != '\0'));
+	if ((r = uploads_spawn(d, s, why, whylen)) != CS_OK) {
+		*js = s->js;
+		units_free(&s->units);
+		cs_wipe(s, sizeof(*s));
+		return r;
+	}
+	d->nuploads++;
 	return CS_OK;
 }
 
@@ -368,7 +412,7 @@ uploads_checkpoint(struct cs_daemon *d, struct upload_slot *s, json_t *state)
 	if (r != CS_OK || uploads_send(s->fd, "{\"type\":\"ack\"}") != CS_OK) {
 		cs_log(LOG_ERR, "%s: cannot save upload state: %s", s->id,
 		    cs_strerror(r));
-		(void)kill(s->pid, SIGKILL);
+		uploads_kill(s);
 	}
 }
 
@@ -413,7 +457,7 @@ uploads_message(struct cs_daemon *d, struct upload_slot *s, const char *buf,
 	msg = json_loadb(buf, len, 0, NULL);
 	if (msg == NULL || json_unpack(msg, "{s:s}", "type", &type) != 0) {
 		cs_log(LOG_ERR, "%s: uploader sent a malformed message", s->id);
-		(void)kill(s->pid, SIGKILL);
+		uploads_kill(s);
 		json_decref(msg);
 		return;
 	}
@@ -426,7 +470,13 @@ uploads_message(struct cs_daemon *d, struct upload_slot *s, const char *buf,
 		s->finished = 1;
 		(void)json_unpack(msg, "{s?s, s?s, s?b}", "where", &where,
 		    "remote_id", &remote, "earlier", &earlier);
-		jobs_delivered(d, s->dir, s->id, &s->js, where, remote, earlier);
+		if (s->js.units_done + 1 < s->units.n) {
+			jobs_unit_delivered(d, s->dir, s->id, &s->js,
+			    s->units.n, where);
+			s->next_unit = 1;
+		} else
+			jobs_delivered(d, s->dir, s->id, &s->js, where, remote,
+			    earlier);
 	} else if (strcmp(type, "fail") == 0) {
 		s->finished = 1;
 		uploads_failed(d, s, msg);
@@ -436,18 +486,26 @@ uploads_message(struct cs_daemon *d, struct upload_slot *s, const char *buf,
 	json_decref(msg);
 }
 
-/* uploads_reap - the uploader has closed its socket: collect it, and
- * defer the job if it ended without saying how */
+/* uploads_reap - the uploader has closed its socket: collect it, start
+ * the next document's, or defer the job if it ended without saying how */
 static void
 uploads_reap(struct cs_daemon *d, struct upload_slot *s)
 {
-	char why[128];
+	char why[512];
 	int status = 0;
 
 	close(s->fd);
 	s->fd = -1;
-	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+	while (s->pid > 0 && waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (s->next_unit) {
+		/* the same slot goes on with the job's next document */
+		if (uploads_spawn(d, s, why, sizeof(why)) != CS_OK) {
+			s->js.phase = CS_PHASE_NONE;
+			jobs_defer_after(d, s->dir, s->id, &s->js, why, 0);
+		}
+		return;
+	}
 	if (s->finished)
 		return;
 	if (WIFSIGNALED(status))
@@ -477,7 +535,7 @@ uploads_drain(struct cs_daemon *d, struct upload_slot *s, char *buf)
 		if (n > UPLOAD_MSG_MAX) {
 			cs_log(LOG_ERR, "%s: uploader message over %d bytes",
 			    s->id, UPLOAD_MSG_MAX);
-			(void)kill(s->pid, SIGKILL);
+			uploads_kill(s);
 			continue;
 		}
 		uploads_message(d, s, buf, (size_t)n);
@@ -489,10 +547,10 @@ uploads_drain(struct cs_daemon *d, struct upload_slot *s, char *buf)
 static void
 uploads_expire(struct cs_daemon *d, struct upload_slot *s)
 {
-	(void)kill(s->pid, SIGKILL);
+	uploads_kill(s);
 	close(s->fd);
 	s->fd = -1;
-	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+	while (s->pid > 0 && waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	s->finished = 1;
 	(void)jobs_shred(d, s->dir, s->id, "expired: not delivered within "
@@ -511,6 +569,8 @@ uploads_service(struct cs_daemon *d)
 	for (i = 0; i < d->nuploads; i++) {
 		struct upload_slot *s = &d->uploads[i];
 
+		if (s->fd < 0)
+			continue;
 		if (uploads_drain(d, s, buf))
 			uploads_reap(d, s);
 		else if (d->now >= s->js.deadline)
@@ -523,6 +583,7 @@ uploads_service(struct cs_daemon *d)
 			i++;
 			continue;
 		}
+		units_free(&d->uploads[i].units);
 		cs_wipe(&d->uploads[i], sizeof(d->uploads[i]));
 		memmove(&d->uploads[i], &d->uploads[i + 1],
 		    (d->nuploads - i - 1) * sizeof(d->uploads[i]));
@@ -537,11 +598,13 @@ uploads_stop_all(struct cs_daemon *d)
 	size_t i;
 
 	for (i = 0; i < d->nuploads; i++) {
-		(void)kill(d->uploads[i].pid, SIGKILL);
+		uploads_kill(&d->uploads[i]);
 		if (d->uploads[i].fd >= 0)
 			close(d->uploads[i].fd);
-		while (waitpid(d->uploads[i].pid, NULL, 0) < 0 && errno == EINTR)
+		while (d->uploads[i].pid > 0 && waitpid(d->uploads[i].pid, NULL,
+		    0) < 0 && errno == EINTR)
 			;
+		units_free(&d->uploads[i].units);
 		cs_wipe(&d->uploads[i], sizeof(d->uploads[i]));
 	}
 	free(d->uploads);
