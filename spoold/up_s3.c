@@ -35,6 +35,7 @@
 #define S3_MIN_PART	(5u << 20)
 #define S3_MAX_PARTS	10000u
 #define S3_TRIES	3
+#define S3_STATE_ETAGS	1000	/* ~40 KiB of ETags at most */
 
 struct s3 {
 	struct up_ctx *ctx;
@@ -242,11 +243,15 @@ s3_done(struct s3 *s, int earlier)
 	up_done(s->ctx, s->object, where, earlier);
 }
 
-/* s3_checkpoint - {"key","upload_id","part_size","parts"} */
+/* s3_checkpoint - {"key","upload_id","part_size","parts","etags"}: the
+ * ETags of parts 1..parts ride along while they fit well inside a control
+ * message, for stores without ListParts (s3rver); ListParts stays the
+ * truth where it exists */
 static cs_result
 s3_checkpoint(struct s3 *s, uint64_t parts_done)
 {
-	json_t *st;
+	json_t *st, *tags;
+	uint64_t k;
 	cs_result r;
 
 	if (s->object == NULL)
@@ -257,10 +262,31 @@ s3_checkpoint(struct s3 *s, uint64_t parts_done)
 		    (json_int_t)s->part_size, "parts", (json_int_t)parts_done);
 	if (st == NULL)
 		return CS_ERR_NOMEM;
+	if (s->object != NULL && parts_done <= S3_STATE_ETAGS &&
+	    (tags = json_array()) != NULL) {
+		for (k = 1; k <= parts_done; k++)
+			(void)json_array_append_new(tags,
+			    json_string(s->etags[k]));
+		(void)json_object_set_new(st, "etags", tags);
+	}
 	r = up_checkpoint(s->ctx, st, parts_done * s->part_size > s->ctx->size
 	    ? s->ctx->size : parts_done * s->part_size);
 	json_decref(st);
 	return r;
+}
+
+/* s3_state_etags - the checkpointed ETags into s->etags (no ListParts) */
+static void
+s3_state_etags(struct s3 *s)
+{
+	json_t *tags = json_object_get(s->ctx->state, "etags");
+	size_t i;
+	const char *e;
+
+	for (i = 0; i < json_array_size(tags) && i < s->nparts; i++)
+		if ((e = json_string_value(json_array_get(tags, i))) != NULL)
+			(void)snprintf(s->etags[i + 1], sizeof(s->etags[i + 1]),
+			    "%s", e);
 }
 
 /* s3_choose_key - the first free key; 1 chosen, 0 already delivered
@@ -350,7 +376,7 @@ s3_query(struct s3 *s, const char *before, const char *after)
 }
 
 /* s3_list_parts - ListParts into s->etags for parts of the right size;
- * 0 ok, 1 NoSuchUpload, -1 outcome set */
+ * 0 ok, 1 NoSuchUpload, 2 not supported by the store, -1 outcome set */
 static int
 s3_list_parts(struct s3 *s)
 {
@@ -375,6 +401,11 @@ s3_list_parts(struct s3 *s)
 		if (resp.status == 404) {
 			up_http_resp_free(&resp);
 			return 1;
+		}
+		if (resp.status == 405 || resp.status == 501) {
+			/* no ListParts here: the checkpoint's ETags must do */
+			up_http_resp_free(&resp);
+			return 2;
 		}
 		if (resp.status != 200) {
 			s3_fail(s, &resp, "ListParts");
@@ -522,6 +553,15 @@ s3_complete(struct s3 *s)
 	return CS_OK;
 }
 
+/* s3_abandon - forget the key and upload id so the next run starts over */
+static cs_result
+s3_abandon(struct s3 *s)
+{
+	free(s->object);
+	s->object = NULL;
+	return s3_checkpoint(s, 0);
+}
+
 /* s3_upload - resume or start, send the missing parts, complete */
 static cs_result
 s3_upload(struct s3 *s)
@@ -530,9 +570,9 @@ s3_upload(struct s3 *s)
 	const char *key = json_string_value(json_object_get(st, "key"));
 	const char *id = json_string_value(json_object_get(st, "upload_id"));
 	json_t *ps = json_object_get(st, "part_size");
-	uint64_t k, done = 0;
+	uint64_t k;
 	int res;
-	cs_result r;
+	cs_result r = CS_OK;
 
 	if (key != NULL && id != NULL && json_is_integer(ps) &&
 	    json_integer_value(ps) >= (json_int_t)S3_MIN_PART) {
@@ -560,7 +600,18 @@ s3_upload(struct s3 *s)
 	if (key == NULL) {
 		if ((r = s3_checkpoint(s, 0)) != CS_OK)
 			return r;
-	} else if ((res = s3_list_parts(s)) != 0) {
+	} else if ((res = s3_ours(s, s->object)) != 0) {
+		/* completed by a run whose answer was lost (1), or failure */
+		if (res == 1)
+			s3_done(s, 1);
+		else if (res == 2)
+			up_fail(s->ctx, UP_TEMPORARY, -1, 412, "s3: the key was "
+			    "taken by another writer; a new key is chosen next "
+			    "time"), r = s3_abandon(s);
+		return res == 2 ? r : CS_OK;
+	} else if ((res = s3_list_parts(s)) == 2) {
+		s3_state_etags(s);
+	} else if (res != 0) {
 		if (res < 0)
 			return s->ctx->out.set ? CS_OK : CS_ERR_NOMEM;
 		/* NoSuchUpload: completed (ours) or aborted/expired */
@@ -578,15 +629,14 @@ s3_upload(struct s3 *s)
 		return s3_upload(s);
 	}
 	for (k = 1; k <= s->nparts; k++) {
-		if (s->etags[k][0] != '\0') {
-			done++;
+		if (s->etags[k][0] != '\0')
 			continue;
-		}
 		if (s3_put_part(s, k) < 0)
 			return s->ctx->out.set ? CS_OK : CS_ERR_NOMEM;
 		up_progress(s->ctx, k * s->part_size < s->ctx->size ?
 		    k * s->part_size : s->ctx->size);
-		if (++done % 4 == 0 && (r = s3_checkpoint(s, k)) != CS_OK)
+		/* parts are >= 5 MiB: a checkpoint each costs little */
+		if ((r = s3_checkpoint(s, k)) != CS_OK)
 			return r;
 	}
 	return s3_complete(s);
