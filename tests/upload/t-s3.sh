@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # t-s3.sh - the s3 provider against s3rver (npm, tests/upload/package.json):
-# SigV4 accepted (s3rver checks signatures), a 50 MB multipart upload
+# a 50 MB multipart upload
 # killed with -9 in the middle and resumed, one object, byte-identical;
-# the same job run again finds it delivered; a wrong key is refused.
+# the same job run again finds it delivered. (s3rver 3.7 accepts any
+# signature and has no ListParts: SigV4 is checked against the AWS examples
+# in tests/unit/test_upload.c; resume here uses the checkpointed ETags.)
 . "$(dirname "$0")/lib.sh"
 need_built
 UP_PROVIDER=s3
@@ -35,7 +37,3 @@ drive "$UP_TMP/r1" "$DOC" "$UP_TMP/s1"
 request "$UP_TMP/r2" "$SET" '{"secret_key":"S3RVER"}' "$DOC" scan.pdf job-2
 drive "$UP_TMP/r2" "$DOC" "$UP_TMP/s2" && [ "$(field remote_id)" = alice/scan-1.pdf ]
 ok $? "another job named scan.pdf becomes alice/scan-1.pdf"
-request "$UP_TMP/r3" "$SET" '{"secret_key":"WRONG"}' "$DOC" bad.pdf job-3
-drive "$UP_TMP/r3" "$DOC" "$UP_TMP/state3"
-[ $? -eq 1 ] && [ "$(field class)" = permanent ] && field reason | grep -q SignatureDoesNotMatch
-ok $? "a wrong secret key: permanent, SignatureDoesNotMatch"
