@@ -26,7 +26,7 @@ cs_b64url(const uint8_t *in, size_t n, char *out, size_t cap)
 	size_t i, o = 0;
 	uint32_t v;
 
-	if (cap < (n + 2) / 3 * 4 + 1)
+	if (cap < (n * 4 + 2) / 3 + 1)
 		return CS_ERR_TOOBIG;
 	for (i = 0; i + 2 < n; i += 3) {
 		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];

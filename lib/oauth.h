@@ -53,7 +53,7 @@ struct cs_device_auth {
 	unsigned interval;		/* seconds between polls */
 };
 
-/* cs_b64url - base64url without padding; out needs 4*ceil(n/3)+1 bytes;
+/* cs_b64url - base64url without padding; out needs (4n+2)/3 + 1 bytes;
  * CS_ERR_TOOBIG when cap is short */
 cs_result cs_b64url(const uint8_t *in, size_t n, char *out, size_t cap);
 
