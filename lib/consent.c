@@ -247,9 +247,9 @@ cs_grant_drop(int dirfd, const uint8_t pk[CS_X25519_LEN], const char *json)
 	consent_hex(rnd, sizeof(rnd), name + 2);
 	if ((r = cs_grant_seal(pk, json, &sealed, &len)) != CS_OK)
 		return r;
-	/* group-readable is harmless (sealed) and lets the daemon, which is
-	 * not the file's owner, read it */
-	r = cs_write_file_atomic(dirfd, name, sealed, len, 0640);
+	/* readable by all is harmless (sealed, in a folder only the daemon
+	 * and authd can reach) and lets the daemon, not the owner, read it */
+	r = cs_write_file_atomic(dirfd, name, sealed, len, 0644);
 	free(sealed);
 	return r;
 }
