@@ -134,6 +134,12 @@ ensure_system_accounts() {
 	if ! id -nG cloudspool | tr ' ' '\n' | grep -qx cloudspool-drop; then
 		usermod -a -G cloudspool-drop cloudspool
 	fi
+	# cloudspool-authd (consent callback) runs as its own user
+	if ! getent passwd cloudspool-auth >/dev/null; then
+		useradd --system --user-group --no-create-home \
+			--home-dir /var/lib/cloudspool-auth --shell /usr/sbin/nologin \
+			--comment "cloudspool consent callback server" cloudspool-auth
+	fi
 	echo "user: $(id cloudspool)"
 }
 
@@ -300,12 +306,20 @@ run_demo() {
 	"$SBINDIR/cloudspoolctl" -c "$CONF" audit verify
 }
 
+# install_consent_test_peers - npm packages of tests/consent (the OAuth2
+# server, the SMTP sink, the browser driver), from its package-lock.json
+install_consent_test_peers() {
+	heading "Consent test peers (npm, tests/consent)"
+	(cd "$SRC_DIR/tests/consent" && npm ci --no-audit --no-fund)
+}
+
 # run_tests - the whole set-up, then every test
 run_tests() {
 	require_root test
 	install_deps
 	build_all
 	install_all
+	install_consent_test_peers
 	heading "Tests (tests/run-tests.sh)"
 	"$SRC_DIR/tests/run-tests.sh"
 }

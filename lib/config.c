@@ -48,6 +48,7 @@
 cs_result config_check_build(struct cs_config *cfg,
     const struct cs_setting *tok, size_t ntok, unsigned *line, char *why,
     size_t whylen);
+void config_auth_free(struct cs_auth_config *a);	/* config_auth.c */
 
 struct config_read {
 	const char *path;
@@ -450,6 +451,7 @@ cs_config_free(struct cs_config *cfg)
 		config_free_list(a->groups, a->ngroups);
 	}
 	free(cfg->actions);
+	config_auth_free(&cfg->auth);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -1,7 +1,8 @@
 /*
  * config.h - /etc/cloudspool/cloudspool.conf, parsed with libinih.
  *
- * Sections: [spool], [retention], [destination NAME], [action NAME].
+ * Sections: [spool], [retention], [destination NAME], [action NAME],
+ * [authorization].
  * Unknown sections and keys, bad values and references to undefined
  * destinations are errors that name FILE:LINE. The file holds no secrets:
  * later provider settings that are secret name a file (e.g. *_file keys).
@@ -43,6 +44,32 @@ struct cs_action {
 	unsigned line;
 };
 
+/* [authorization]: consent, the callback server, the vault, email
+ * (lib/config_auth.c). Unset strings are NULL. */
+struct cs_auth_config {
+	int present;			/* the section was given */
+	char *callback_url;		/* https://HOST[:PORT], no trailing / */
+	char *listen;			/* authd's address; default 127.0.0.1 */
+	uint64_t port;			/* authd's port; default 8443 */
+	char *cert_file;		/* authd's certificate chain (PEM) */
+	char *key_file;			/* its private key (PEM) */
+	char *auth_user;		/* authd's user; default cloudspool-auth */
+	char *state_dir;		/* authd's own state; default
+					 * /var/lib/cloudspool-auth */
+	char *vault_key;		/* key file; default SPOOL/keys/vault.key */
+	char *pkcs11_url;		/* vault secret wrapped by this key */
+	char *pkcs11_pin_file;		/* its PIN, readable by cloudspool */
+	char *smtp_url;			/* smtp:// (STARTTLS) or smtps:// */
+	char *smtp_from;
+	char *smtp_user;
+	char *smtp_password_file;
+	char *smtp_ca_file;
+	char *address_rule;		/* domain:DOMAIN | map | gecos */
+	char *address_map;		/* "user address" lines, for map */
+	char *default_locale;		/* en or fr; default en */
+	char *locale_map;		/* "user locale" lines, optional */
+};
+
 struct cs_config {
 	char *path;
 	/* [spool] */
@@ -69,6 +96,7 @@ struct cs_config {
 	size_t ndestinations;
 	struct cs_action *actions;
 	size_t nactions;
+	struct cs_auth_config auth;	/* [authorization] */
 };
 
 /* cs_config_load - parse and validate path into cfg (zeroed first). On error,

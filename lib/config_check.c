@@ -31,6 +31,10 @@
 cs_result config_check_build(struct cs_config *cfg,
     const struct cs_setting *tok, size_t ntok, unsigned *line, char *why,
     size_t whylen);
+int config_auth_key(struct cs_auth_config *a, const char *key,
+    const char *value, char *why, size_t whylen);	/* config_auth.c */
+int config_auth_check(const struct cs_auth_config *a, char *why,
+    size_t whylen);					/* config_auth.c */
 cs_result config_provider_check(struct cs_destination *d,
     unsigned provider_line, unsigned *line, char *why, size_t whylen);
 
@@ -38,7 +42,8 @@ enum check_kind {
 	CHECK_SPOOL,
 	CHECK_RETENTION,
 	CHECK_DESTINATION,
-	CHECK_ACTION
+	CHECK_ACTION,
+	CHECK_AUTHORIZATION	/* keys: config_auth.c */
 };
 
 enum check_type {
@@ -118,6 +123,7 @@ static const struct check_section check_sections[] = {
 	{ "destination", CHECK_DESTINATION, NULL, 0 },
 	{ "action", CHECK_ACTION, check_action_fields,
 	    NITEMS(check_action_fields) },
+	{ "authorization", CHECK_AUTHORIZATION, NULL, 0 },
 };
 
 struct check {
@@ -129,6 +135,7 @@ struct check {
 	const struct check_section *sect;	/* NULL before the first */
 	const struct cs_setting *hdr;		/* its header token */
 	unsigned spool_line, retention_line;	/* each section once */
+	unsigned auth_line;
 	unsigned *dline;	/* per action: line of its destination key */
 };
 
@@ -400,6 +407,14 @@ check_key(struct check *c, const struct cs_setting *t)
 		check_add_setting(c, t);
 		return;
 	}
+	if (c->sect->kind == CHECK_AUTHORIZATION) {
+		char bad[200];
+
+		if (config_auth_key(&cfg->auth, t->key, t->value, bad,
+		    sizeof(bad)) != 0)
+			check_error(c, CS_ERR_CONFIG, t->line, "%s", bad);
+		return;
+	}
 	if (c->sect->kind == CHECK_ACTION)
 		base = &cfg->actions[cfg->nactions - 1];
 	for (i = 0; i < c->sect->nfields && f == NULL; i++)
@@ -514,9 +529,12 @@ check_section(struct check *c, const struct cs_setting *t)
 		    t->value);
 		return;
 	}
-	if (c->sect->kind == CHECK_SPOOL || c->sect->kind == CHECK_RETENTION) {
+	if (c->sect->kind == CHECK_SPOOL || c->sect->kind == CHECK_RETENTION ||
+	    c->sect->kind == CHECK_AUTHORIZATION) {
 		first = c->sect->kind == CHECK_SPOOL ? &c->spool_line :
-		    &c->retention_line;
+		    c->sect->kind == CHECK_RETENTION ? &c->retention_line :
+		    &c->auth_line;
+		c->cfg->auth.present |= c->sect->kind == CHECK_AUTHORIZATION;
 		if (*name != '\0')
 			check_error(c, CS_ERR_CONFIG, t->line, "section [%s] "
 			    "takes no name", c->sect->word);
@@ -564,6 +582,11 @@ check_section_end(struct check *c, const struct cs_setting *end)
 		    t != NULL ? t->line : 0, c->line, c->why, c->whylen);
 		if (r != CS_OK)
 			c->rc = r;
+	} else if (c->sect->kind == CHECK_AUTHORIZATION) {
+		char bad[200];
+
+		if (config_auth_check(&cfg->auth, bad, sizeof(bad)) != 0)
+			check_error(c, CS_ERR_CONFIG, c->hdr->line, "%s", bad);
 	} else if (c->sect->kind == CHECK_ACTION) {
 		n = cfg->nactions - 1;
 		if ((t = check_find(c->hdr + 1, end, "destination")) == NULL)

@@ -48,9 +48,35 @@ static const struct provider_key provider_localdir_keys[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
+/*
+ * The OAuth keys every consent-needing provider takes (issue 6). A
+ * destination with a token_url needs the user's consent (spoold/hold.c).
+ * oauthtest is the provider of tests/consent (an oidc-provider on
+ * loopback); it delivers nothing yet.
+ */
+#define PROVIDER_OAUTH_KEYS \
+	{ "client_id", 1, NULL, NULL }, \
+	{ "client_secret_file", 0, NULL, provider_check_abspath }, \
+	{ "authorize_url", 1, NULL, provider_check_https }, \
+	{ "token_url", 1, NULL, provider_check_https }, \
+	{ "revoke_url", 0, NULL, provider_check_https }, \
+	{ "device_url", 0, NULL, provider_check_https }, \
+	{ "scope", 0, NULL, NULL }, \
+	{ "auth_params", 0, NULL, NULL }, \
+	{ "ca_file", 0, NULL, provider_check_abspath }
+
+static int provider_check_https(const char *, char *, size_t);
+static int provider_check_abspath(const char *, char *, size_t);
+
+static const struct provider_key provider_oauthtest_keys[] = {
+	PROVIDER_OAUTH_KEYS,
+	{ NULL, 0, NULL, NULL }
+};
+
 /* A new provider adds one row here and its key table above. */
 static const struct provider provider_table[] = {
 	{ "localdir", provider_localdir_keys },
+	{ "oauthtest", provider_oauthtest_keys },
 };
 
 #define PROVIDER_COUNT	(sizeof(provider_table) / sizeof(provider_table[0]))
@@ -77,6 +103,27 @@ provider_check_template(const char *value, char *why, size_t whylen)
 		}
 	}
 	return 0;
+}
+
+/* provider_check_https - an https:// URL (tls.h: nothing in the clear) */
+static int
+provider_check_https(const char *value, char *why, size_t whylen)
+{
+	if (strncmp(value, "https://", 8) == 0 && value[8] != '\0' &&
+	    strpbrk(value, " \t") == NULL)
+		return 0;
+	(void)snprintf(why, whylen, "must be an https:// URL");
+	return -1;
+}
+
+/* provider_check_abspath - an absolute path */
+static int
+provider_check_abspath(const char *value, char *why, size_t whylen)
+{
+	if (*value == '/')
+		return 0;
+	(void)snprintf(why, whylen, "must be an absolute path");
+	return -1;
 }
 
 /* provider_check_mode - octal file mode within 0777, not world-writable */

@@ -22,6 +22,7 @@ static const char *const cs_result_text[CS_ERR__COUNT] = {
 	[CS_ERR_CONFIG] = "configuration error",
 	[CS_ERR_CHILD] = "child process failed",
 	[CS_ERR_TEMP] = "temporary failure",
+	[CS_ERR_REVOKED] = "authorization revoked or expired (invalid_grant)",
 };
 
 /* cs_strerror - fixed English text for a result code */

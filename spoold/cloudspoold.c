@@ -298,12 +298,16 @@ main(int argc, char **argv)
 	pidfd = daemon_single_instance(&d);
 	if (cs_audit_open(&d.audit, d.sp.root, 1, err, sizeof(err)) != CS_OK)
 		cs_die(EX_CONFIG, "audit: %s", err);
+	/* consent (issue 6): the vault and the folders shared with authd */
+	if (consent_open(&d, err, sizeof(err)) != CS_OK)
+		cs_die(EX_CONFIG, "consent: %s", err);
 	if (a.once)
 		daemon_once(&d);
 	else
 		daemon_loop(&d);
 	work_stop_all(&d);
 	uploads_stop_all(&d);
+	consent_close(&d);
 	cs_audit_close(&d.audit);
 	cs_spool_close(&d.sp);
 	close(d.agent_fd);

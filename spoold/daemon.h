@@ -22,6 +22,7 @@
 #include "result.h"
 #include "spool.h"
 #include "spoolfmt.h"
+#include "vault.h"
 
 struct upload_slot;
 struct work_slot;
@@ -38,6 +39,13 @@ struct cs_daemon {
 	size_t nuploads;
 	struct work_slot *work;		/* running filters (work.c) */
 	size_t nwork;
+	/* consent (issue 6; spoold/grants.c): -1 and 0 when [authorization]
+	 * is absent */
+	int consent_on;
+	struct cs_vault vault;
+	int tokens_dirfd;		/* SPOOL/tokens 0700 */
+	int consent_dirfd;		/* SPOOL/consent: requests for authd */
+	int grants_dirfd;		/* SPOOL/grants: authd's drops */
 };
 
 /* A job's scheduling record: SPOOL/<state>/<id>.state, no job content. */
@@ -276,5 +284,47 @@ void uploads_stop_all(struct cs_daemon *d);
 /* daemon_audit_job - audit an event about a job with common fields */
 void daemon_audit_job(struct cs_daemon *d, const char *event, const char *id,
     json_t *fields);
+
+/* consent and hold (issue 6): spoold/grants.c, spoold/hold.c */
+struct cs_jobstate;
+
+/* consent_open - when [authorization] is set: open tokens/, consent/ and
+ * grants/, load (or make) the vault key and publish its public key;
+ * CS_OK with consent off otherwise */
+cs_result consent_open(struct cs_daemon *d, char *err, size_t errlen);
+
+/* consent_close - wipe the vault key, close the folders */
+void consent_close(struct cs_daemon *d);
+
+/* grants_pickup - open every sealed grant and event authd dropped: store
+ * tokens in the vault, audit, release that pair's held jobs */
+void grants_pickup(struct cs_daemon *d);
+
+/* vault_token_for_job - the access token for a job's delivery, read with
+ * an audit line (why, which job); refreshed (and the rotated refresh token
+ * stored) when it expires within a minute. CS_ERR_NOTFOUND: no consent
+ * yet; CS_ERR_REVOKED: invalid_grant, the record was deleted and audited */
+cs_result vault_token_for_job(struct cs_daemon *d, uint32_t uid,
+    const char *destination, const char *job, char **access_token);
+
+/* hold_needed - 1 when the job's destination needs consent and its user
+ * has no usable token (a revoked one is deleted on the way) */
+int hold_needed(struct cs_daemon *d, const char *id,
+    const struct cs_jobstate *js);
+
+/* hold_job - move a job to hold/ and ask its user for consent (one email
+ * per user and destination while the hold lasts) */
+void hold_job(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js);
+
+/* hold_run - for a job in hold/: shred it at authorization_hold with a
+ * notice, release it to active/ once consent is there; 1 when it stays */
+int hold_run(struct cs_daemon *d, const char *id, struct cs_jobstate *js);
+
+/* notify_user - email a user a localized message (notify.c) */
+enum notify_kind { NOTIFY_CONSENT, NOTIFY_SHREDDED };
+void notify_user(struct cs_daemon *d, uint32_t uid, enum notify_kind kind,
+    const char *destination, const char *link, int64_t deadline,
+    const char *reason);
 
 #endif

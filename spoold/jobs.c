@@ -478,8 +478,17 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 		(void)jobs_shred(d, dir, id, EXPIRED_REASON);
 		return;
 	}
+	/* consent (issue 6, spoold/hold.c): held jobs wait or go back */
+	if (dir == CS_DIR_HOLD) {
+		(void)hold_run(d, id, &js);
+		return;
+	}
 	if (d->now < js.next_try)
 		return;
+	if (hold_needed(d, id, &js)) {
+		hold_job(d, dir, id, &js);
+		return;
+	}
 	/* at its destination's concurrency limit: wait, no attempt counted */
 	if (!work_room(d) || (uploads_is_network(d, js.action) &&
 	    !uploads_room(d, js.action)))
@@ -514,13 +523,15 @@ jobs_run_dir(struct cs_daemon *d, enum cs_spool_dir dir)
 	dir_list_free(names, n);
 }
 
-/* jobs_run_all - active/ then deferred/ */
+/* jobs_run_all - consent grants, hold/ (released jobs go to active/ and
+ * are delivered in the same pass), active/, deferred/ */
 void
 jobs_run_all(struct cs_daemon *d)
 {
+	grants_pickup(d);
+	jobs_run_dir(d, CS_DIR_HOLD);
 	jobs_run_dir(d, CS_DIR_ACTIVE);
 	jobs_run_dir(d, CS_DIR_DEFERRED);
-	jobs_run_dir(d, CS_DIR_HOLD);
 }
 
 /* corrupt_expire - quarantined files live no longer than any job */

@@ -1,0 +1,79 @@
+/*
+ * consent.h - what the daemon and the callback server (authd) exchange.
+ *
+ * Requests (SPOOL/consent/, written by the daemon, read by authd): per
+ * (user, destination) while a hold lasts, a single-use link token of 256
+ * random bits, base64url (43 characters). Only its SHA-256 is stored, as
+ * the record's name (64 hex digits); the record says user, uid,
+ * destination and expiry (the hold's deadline), as JSON. Someone who can
+ * read the folder learns which users wait, never a usable link.
+ *
+ * Grants (SPOOL/grants/, written by authd and the device-grant CLI, read
+ * by the daemon): HPKE base mode to the vault's public key, "CSGRANT1" |
+ * enc | ciphertext, info "cloudspool grant v1". The plaintext is JSON:
+ *   {"kind":"grant","link":TOKEN,"user":..,"uid":..,"destination":..,
+ *    "token":{...}}  - a consent; link is the preimage of a request the
+ *                      daemon made, so the daemon accepts it only for that
+ *                      request's user and destination;
+ *   {"kind":"event","event":NAME,...}  - an audit event from authd, which
+ *                      holds no audit key: the daemon writes it to the one
+ *                      chain, marked "source":"authd".
+ * Files are named "g-<32 hex>", written atomically (a ".g-*.tmp" is a
+ * write in progress, never read).
+ */
+#ifndef CS_CONSENT_H
+#define CS_CONSENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "crypto.h"
+#include "result.h"
+
+#define CS_LINK_TOKEN_LEN 43
+#define CS_LINK_HASH_HEX (2 * CS_HASH_LEN)
+#define CS_GRANT_MAX (64 * 1024)
+
+struct cs_consent_req {
+	char user[256];
+	uint32_t uid;
+	char destination[65];
+	int64_t expires_at;
+};
+
+/* cs_consent_hash_hex - hex SHA-256 of a link token (its record's name);
+ * CS_ERR_INVAL when token is not 43 base64url characters */
+cs_result cs_consent_hash_hex(const char *token,
+    char hex[CS_LINK_HASH_HEX + 1]);
+
+/* cs_consent_request_create - a fresh link token for (user, destination)
+ * valid until expires_at; its record goes under dirfd with mode */
+cs_result cs_consent_request_create(int dirfd, mode_t mode,
+    const struct cs_consent_req *req, char token[CS_LINK_TOKEN_LEN + 1]);
+
+/* cs_consent_request_read - the record of hash (hex) */
+cs_result cs_consent_request_read(int dirfd, const char *hash,
+    struct cs_consent_req *req);
+
+/* cs_consent_request_find - hash of the live request for (uid,
+ * destination), if any: CS_ERR_NOTFOUND when none */
+cs_result cs_consent_request_find(int dirfd, uint32_t uid,
+    const char *destination, int64_t now, char hash[CS_LINK_HASH_HEX + 1]);
+
+/* cs_grant_seal - seal json to the vault's public key; *out malloc'd */
+cs_result cs_grant_seal(const uint8_t pk[CS_X25519_LEN], const char *json,
+    uint8_t **out, size_t *len);
+
+/* cs_grant_open - open a sealed grant with the vault secret; *json is
+ * malloc'd and NUL-terminated (wipe before free) */
+cs_result cs_grant_open(const uint8_t sk[CS_X25519_LEN], const uint8_t *in,
+    size_t len, char **json);
+
+/* cs_grant_drop - seal json and write it as a new grant file under dirfd */
+cs_result cs_grant_drop(int dirfd, const uint8_t pk[CS_X25519_LEN],
+    const char *json);
+
+/* cs_grant_name_ok - 1 for "g-<32 hex>" */
+int cs_grant_name_ok(const char *name);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * authd.h - cloudspool-authd's state and the pieces of its request flow.
+ *
+ * authd faces the network and holds no spool key and no vault key: only
+ * the vault's public key (to seal grants and events), its TLS key, the
+ * OAuth client secrets, and its own state folder.
+ */
+#ifndef CS_AUTHD_H
+#define CS_AUTHD_H
+
+#include <stdint.h>
+#include "config.h"
+#include "crypto.h"
+#include "result.h"
+
+struct authd {
+	struct cs_config cfg;
+	int consent_dirfd;		/* SPOOL/consent: requests (read only) */
+	int grants_dirfd;		/* SPOOL/grants: where we drop */
+	int used_dirfd;			/* STATE/used: link hashes, O_EXCL */
+	int pending_dirfd;		/* STATE/pending: state -> PKCE */
+	int claimed_dirfd;		/* STATE/claimed: consumed states */
+	uint8_t vault_pk[CS_X25519_LEN];
+	int64_t state_lifetime;		/* seconds a state stays usable */
+	int64_t (*now)(void);		/* the wall clock (tests move it) */
+};
+
+/* What a handler answers: status, a page key, and where to redirect. */
+enum authd_page {
+	AUTHD_PAGE_REDIRECT,		/* 302 to location */
+	AUTHD_PAGE_DONE,		/* consent recorded */
+	AUTHD_PAGE_BAD_LINK,		/* malformed or unknown link */
+	AUTHD_PAGE_LINK_USED,		/* link already used */
+	AUTHD_PAGE_LINK_EXPIRED,	/* hold over */
+	AUTHD_PAGE_BAD_STATE,		/* forged or unknown state */
+	AUTHD_PAGE_STATE_USED,		/* replayed callback */
+	AUTHD_PAGE_STATE_EXPIRED,
+	AUTHD_PAGE_DECLINED,		/* the user said no at the provider */
+	AUTHD_PAGE_FAILED,		/* exchange failed, or our error */
+	AUTHD_PAGE_NOT_FOUND
+};
+
+struct authd_answer {
+	unsigned status;
+	enum authd_page page;
+	char *location;			/* AUTHD_PAGE_REDIRECT only; malloc'd */
+};
+
+/* authd_authorize - GET /authorize?t=TOKEN */
+void authd_authorize(struct authd *a, const char *token, const char *remote,
+    struct authd_answer *ans);
+
+/* authd_callback - GET /callback?code&state (or error&state) */
+void authd_callback(struct authd *a, const char *code, const char *state,
+    const char *error, const char *remote, struct authd_answer *ans);
+
+/* authd_event - seal an audit event to the daemon (grants folder) */
+void authd_event(struct authd *a, const char *event, const char *reason,
+    const char *user, const char *destination, const char *remote);
+
+/* authd_page_html - the page for ans in language lang ("en" or "fr") */
+const char *authd_page_title(enum authd_page p, const char *lang);
+const char *authd_page_text(enum authd_page p, const char *lang);
+
+/* authd_http_start - serve HTTPS until a signal; returns an exit code */
+int authd_http_run(struct authd *a, const char *cert_pem, const char *key_pem);
+
+#endif

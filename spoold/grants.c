@@ -1,0 +1,367 @@
+/*
+ * grants.c - the daemon's side of consent: the vault (opened at start),
+ * grants dropped by authd (opened, checked against the request they
+ * answer, stored), events from authd (audited into the one chain), and
+ * the token read every delivery makes (audited; refreshed when due;
+ * invalid_grant deletes the record).
+ *
+ * A grant is accepted only with the link token of a live request the
+ * daemon itself wrote for that same uid, user and destination, so even a
+ * compromised authd can attach tokens only to links users really opened.
+ */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "consent.h"
+#include "daemon.h"
+#include "log.h"
+#include "oauth.h"
+#include "privs.h"
+#include "safefile.h"
+
+#define GRANTS_REFRESH_MARGIN 60	/* refresh tokens this close to expiry */
+
+/* grants_on_read - the vault's audit hook: every read is a line */
+static void
+grants_on_read(void *arg, uid_t uid, const char *user, const char *dest,
+    const char *reason, const char *job, cs_result r)
+{
+	struct cs_daemon *d = arg;
+
+	daemon_audit_job(d, "vault-read", job, json_pack("{s:I, s:o, s:s, "
+	    "s:s, s:s}", "uid", (json_int_t)uid, "user", cs_audit_str(user, 64),
+	    "destination", dest, "why", reason, "result", cs_strerror(r)));
+}
+
+/* grants_subdir - open (making it if absent) SPOOL/name */
+static cs_result
+grants_subdir(struct cs_daemon *d, const char *name, mode_t mode, int *fd)
+{
+	if (mkdirat(d->sp.root, name, mode) < 0 && errno != EEXIST)
+		return cs_errno_result(errno);
+	return cs_safe_open_dir(d->sp.root, name, fd);
+}
+
+/* grants_read_pin - the PKCS#11 PIN file's first line */
+static cs_result
+grants_read_pin(const char *path, char *pin, size_t cap)
+{
+	size_t len;
+	cs_result r;
+
+	if ((r = cs_read_small_file(AT_FDCWD, path, pin, cap - 1, &len)) !=
+	    CS_OK)
+		return r;
+	pin[len] = '\0';
+	pin[strcspn(pin, "\r\n")] = '\0';
+	return CS_OK;
+}
+
+/* grants_vault_open - the key file, or the wrapped key in PKCS#11 */
+static cs_result
+grants_vault_open(struct cs_daemon *d, char *err, size_t errlen)
+{
+	const struct cs_auth_config *ac = &d->cfg.auth;
+	char pin[256] = "";
+	cs_result r;
+	int kfd = d->sp.dir[CS_DIR_KEYS];
+
+	if (ac->pkcs11_url != NULL) {
+		if (ac->pkcs11_pin_file != NULL && grants_read_pin(
+		    ac->pkcs11_pin_file, pin, sizeof(pin)) != CS_OK) {
+			(void)snprintf(err, errlen, "cannot read pkcs11_pin_file");
+			return CS_ERR_CONFIG;
+		}
+		r = cs_vault_open_p11(&d->vault, d->tokens_dirfd, kfd,
+		    "vault.wrapped", ac->pkcs11_url, pin[0] ? pin : NULL, err,
+		    errlen);
+		cs_wipe(pin, sizeof(pin));
+		return r;
+	}
+	if (ac->vault_key != NULL)
+		r = cs_vault_open_file(&d->vault, d->tokens_dirfd, AT_FDCWD,
+		    ac->vault_key);
+	else {
+		r = cs_vault_key_create(kfd, CS_VAULT_KEY_FILE);
+		if (r == CS_OK || r == CS_ERR_EXISTS)
+			r = cs_vault_open_file(&d->vault, d->tokens_dirfd, kfd,
+			    CS_VAULT_KEY_FILE);
+	}
+	if (r != CS_OK)
+		(void)snprintf(err, errlen, "vault key: %s", cs_strerror(r));
+	return r;
+}
+
+/* consent_open - see daemon.h */
+cs_result
+consent_open(struct cs_daemon *d, char *err, size_t errlen)
+{
+	cs_result r;
+
+	d->tokens_dirfd = d->consent_dirfd = d->grants_dirfd = -1;
+	if (!d->cfg.auth.present)
+		return CS_OK;
+	/* consent/ and grants/ get their group (authd's) from authd, which
+	 * starts as root; made here too so the daemon can start first */
+	if ((r = grants_subdir(d, "tokens", 0700, &d->tokens_dirfd)) != CS_OK ||
+	    (r = grants_subdir(d, "consent", 0750, &d->consent_dirfd)) !=
+	    CS_OK ||
+	    (r = grants_subdir(d, "grants", 0770, &d->grants_dirfd)) != CS_OK) {
+		(void)snprintf(err, errlen, "consent folders: %s",
+		    cs_strerror(r));
+		return r;
+	}
+	if ((r = grants_vault_open(d, err, errlen)) != CS_OK)
+		return r;
+	d->vault.tokens_dirfd = d->tokens_dirfd;
+	d->vault.on_read = grants_on_read;
+	d->vault.on_read_arg = d;
+	/* group-readable: authd reads it through consent/'s group */
+	if ((r = cs_vault_publish(&d->vault, d->consent_dirfd,
+	    CS_VAULT_PUB_FILE, 0640)) != CS_OK) {
+		(void)snprintf(err, errlen, "consent/%s: %s", CS_VAULT_PUB_FILE,
+		    cs_strerror(r));
+		return r;
+	}
+	d->consent_on = 1;
+	return CS_OK;
+}
+
+/* consent_close - see daemon.h */
+void
+consent_close(struct cs_daemon *d)
+{
+	cs_vault_close(&d->vault);
+	if (d->tokens_dirfd >= 0)
+		close(d->tokens_dirfd);
+	if (d->consent_dirfd >= 0)
+		close(d->consent_dirfd);
+	if (d->grants_dirfd >= 0)
+		close(d->grants_dirfd);
+	d->consent_on = 0;
+}
+
+/* grants_event - an authd event, into the audit chain */
+static void
+grants_event(struct cs_daemon *d, json_t *o)
+{
+	const char *ev = json_string_value(json_object_get(o, "event"));
+	const char *keys[] = { "reason", "user", "destination", "remote" };
+	json_t *f = json_pack("{s:s}", "source", "authd");
+	char name[64];
+	size_t i;
+
+	(void)snprintf(name, sizeof(name), "%.40s", ev ? ev : "authd-event");
+	/* only events authd may send: a name outside its set is recorded
+	 * under a neutral name, never as one of the daemon's own */
+	if (strncmp(name, "consent-", 8) != 0)
+		(void)snprintf(name, sizeof(name), "authd-event");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_is_string(json_object_get(o, keys[i])))
+			json_object_set_new(f, keys[i], cs_audit_str(
+			    json_string_value(json_object_get(o, keys[i])), 200));
+	daemon_audit_job(d, name, NULL, f);
+}
+
+/* grants_accept - check a grant against its request, store the token */
+static const char *
+grants_accept(struct cs_daemon *d, json_t *o)
+{
+	const char *link = json_string_value(json_object_get(o, "link"));
+	const char *user = json_string_value(json_object_get(o, "user"));
+	const char *dest = json_string_value(json_object_get(o, "destination"));
+	json_t *uid = json_object_get(o, "uid"), *tok = json_object_get(o,
+	    "token");
+	char hash[CS_LINK_HASH_HEX + 1], *tjson;
+	struct cs_consent_req req;
+	struct cs_token t;
+	cs_result r;
+
+	if (link == NULL || cs_consent_hash_hex(link, hash) != CS_OK ||
+	    cs_consent_request_read(d->consent_dirfd, hash, &req) != CS_OK)
+		return "no such consent request";
+	if (user == NULL || dest == NULL || !json_is_integer(uid) ||
+	    strcmp(user, req.user) != 0 || strcmp(dest, req.destination) != 0 ||
+	    json_integer_value(uid) != (json_int_t)req.uid)
+		return "grant does not match its request's user and destination";
+	if (d->now >= req.expires_at)
+		return "consent request expired";
+	if ((tjson = json_dumps(tok, JSON_COMPACT)) == NULL)
+		return "no token";
+	r = cs_token_from_json(tjson, strlen(tjson), &t);
+	cs_token_free(&t);
+	if (r == CS_OK)
+		r = cs_vault_put(&d->vault, req.uid, req.user, req.destination,
+		    (const uint8_t *)tjson, strlen(tjson));
+	cs_free_secret(tjson);
+	if (r != CS_OK)
+		return "token unusable or vault write failed";
+	(void)cs_shred(d->consent_dirfd, hash);
+	daemon_audit_job(d, "granted", NULL, json_pack("{s:I, s:o, s:s}",
+	    "uid", (json_int_t)req.uid, "user", cs_audit_str(req.user, 64),
+	    "destination", req.destination));
+	return NULL;
+}
+
+/* grants_one - open one grant file, act on it, shred it */
+static void
+grants_one(struct cs_daemon *d, const char *name)
+{
+	uint8_t *buf;
+	size_t len;
+	char *json = NULL;
+	const char *why = NULL, *kind;
+	json_t *o = NULL;
+
+	if ((buf = malloc(CS_GRANT_MAX + 1)) == NULL)
+		return;
+	if (cs_read_small_file(d->grants_dirfd, name, buf, CS_GRANT_MAX,
+	    &len) != CS_OK)
+		why = "unreadable grant file";
+	else if (cs_grant_open(d->vault.sk, buf, len, &json) != CS_OK)
+		why = "grant does not open with the vault key";
+	else if ((o = json_loads(json, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		why = "grant is not JSON";
+	free(buf);
+	kind = why == NULL ? json_string_value(json_object_get(o, "kind")) :
+	    NULL;
+	if (kind != NULL && strcmp(kind, "event") == 0)
+		grants_event(d, o);
+	else if (kind != NULL && strcmp(kind, "grant") == 0)
+		why = grants_accept(d, o);
+	else if (why == NULL)
+		why = "unknown grant kind";
+	if (why != NULL)
+		daemon_audit_job(d, "grant-refused", NULL, json_pack("{s:s, "
+		    "s:s}", "file", name, "reason", why));
+	json_decref(o);
+	if (json != NULL)
+		cs_free_secret(json);
+	if (cs_shred(d->grants_dirfd, name) != CS_OK)
+		cs_log(LOG_ERR, "cannot remove grants/%s", name);
+}
+
+/* grants_pickup - see daemon.h */
+void
+grants_pickup(struct cs_daemon *d)
+{
+	char **names;
+	size_t n, i;
+
+	if (!d->consent_on || dir_list(d->grants_dirfd, &names, &n) != CS_OK)
+		return;
+	for (i = 0; i < n; i++)
+		if (cs_grant_name_ok(names[i]))
+			grants_one(d, names[i]);
+	dir_list_free(names, n);
+}
+
+/* grants_client - a destination's OAuth client (secret in secret) */
+static int
+grants_client(struct cs_daemon *d, const char *dest,
+    struct cs_oauth_client *c, char *secret, size_t cap)
+{
+	const struct cs_destination *ds = NULL;
+	const char *file;
+	size_t i, len;
+
+	for (i = 0; i < d->cfg.ndestinations; i++)
+		if (strcmp(d->cfg.destinations[i].name, dest) == 0)
+			ds = &d->cfg.destinations[i];
+	if (ds == NULL)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	c->client_id = cs_destination_get(ds, "client_id");
+	c->token_url = cs_destination_get(ds, "token_url");
+	c->revoke_url = cs_destination_get(ds, "revoke_url");
+	c->ca_file = cs_destination_get(ds, "ca_file");
+	if ((file = cs_destination_get(ds, "client_secret_file")) != NULL) {
+		if (cs_read_small_file(AT_FDCWD, file, secret, cap - 1, &len) !=
+		    CS_OK)
+			return -1;
+		secret[len] = '\0';
+		secret[strcspn(secret, "\r\n")] = '\0';
+		c->client_secret = secret;
+	}
+	return 0;
+}
+
+/* grants_refresh - refresh t in place and store the result */
+static cs_result
+grants_refresh(struct cs_daemon *d, uint32_t uid, const char *user,
+    const char *dest, struct cs_token *t)
+{
+	struct cs_oauth_client c;
+	struct cs_token nt;
+	char secret[1024], why[256] = "", *json;
+	cs_result r;
+
+	if (grants_client(d, dest, &c, secret, sizeof(secret)) != 0)
+		return CS_ERR_CONFIG;
+	r = cs_oauth_refresh(&c, t, d->now, &nt, why, sizeof(why));
+	cs_wipe(secret, sizeof(secret));
+	daemon_audit_job(d, r == CS_OK ? "token-refreshed" :
+	    "token-refresh-failed", NULL, json_pack("{s:I, s:s, s:s}", "uid",
+	    (json_int_t)uid, "destination", dest, "reason", r == CS_OK ?
+	    "near expiry" : why));
+	if (r != CS_OK)
+		return r;
+	/* the provider may have rotated the refresh token: store it now */
+	if ((r = cs_token_to_json(&nt, &json)) == CS_OK) {
+		r = cs_vault_put(&d->vault, uid, user, dest,
+		    (const uint8_t *)json, strlen(json));
+		cs_free_secret(json);
+	}
+	cs_token_free(t);
+	*t = nt;
+	return r;
+}
+
+/* vault_token_for_job - see daemon.h */
+cs_result
+vault_token_for_job(struct cs_daemon *d, uint32_t uid, const char *dest,
+    const char *job, char **access_token)
+{
+	char user[256];
+	struct cs_token t;
+	uint8_t *data;
+	size_t len;
+	cs_result r;
+
+	*access_token = NULL;
+	if (!d->consent_on)
+		return CS_ERR_CONFIG;
+	if ((r = cs_user_name(uid, user, sizeof(user))) != CS_OK)
+		return r;
+	r = cs_vault_get(&d->vault, uid, user, dest, "delivery", job, &data,
+	    &len);
+	if (r != CS_OK)
+		return r;
+	r = cs_token_from_json((const char *)data, len, &t);
+	cs_wipe(data, len);
+	free(data);
+	if (r == CS_OK && t.expires_at != 0 &&
+	    t.expires_at - d->now < GRANTS_REFRESH_MARGIN)
+		r = grants_refresh(d, uid, user, dest, &t);
+	if (r == CS_ERR_REVOKED) {
+		(void)cs_vault_delete(&d->vault, uid, dest);
+		daemon_audit_job(d, "token-revoked", job, json_pack("{s:I, "
+		    "s:s, s:s}", "uid", (json_int_t)uid, "destination", dest,
+		    "reason", "invalid_grant: record deleted, consent asked "
+		    "again"));
+	}
+	if (r == CS_OK && (*access_token = strdup(t.access_token)) == NULL)
+		r = CS_ERR_NOMEM;
+	cs_token_free(&t);
+	return r;
+}

@@ -1,0 +1,64 @@
+// peers.mjs - the consent test's real peers on loopback:
+//   an OAuth2/OIDC authorization server (oidc-provider) over HTTPS with
+//   PKCE required, client_secret_post, refresh tokens (offline_access),
+//   revocation, and its development login and consent pages;
+//   an SMTP server (smtp-server) offering STARTTLS, capturing every
+//   message as MAILDIR/NNN.eml.
+// usage: node peers.mjs CERT KEY OIDC_PORT SMTP_PORT REDIRECT_URI MAILDIR
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import Provider from 'oidc-provider';
+import { SMTPServer } from 'smtp-server';
+
+const [cert, key, oidcPort, smtpPort, redirectUri, mailDir] = process.argv.slice(2);
+const tls = { cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
+const issuer = `https://127.0.0.1:${oidcPort}`;
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: 'cloudspool',
+    client_secret: 'cloudspool-test-secret',
+    redirect_uris: [redirectUri],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_post',
+    scope: 'openid offline_access',
+  }],
+  pkce: { required: () => true, methods: ['S256'] },
+  features: { revocation: { enabled: true }, devInteractions: { enabled: true } },
+  scopes: ['openid', 'offline_access'],
+  ttl: { AccessToken: 3600, AuthorizationCode: 120, RefreshToken: 86400 },
+  // a consent is asked every time, so the test sees the page
+  loadExistingGrant: async () => undefined,
+  cookies: { keys: ['cloudspool-consent-test-cookie-key'] },
+});
+provider.proxy = false;
+https.createServer(tls, provider.callback()).listen(Number(oidcPort), '127.0.0.1');
+
+fs.mkdirSync(mailDir, { recursive: true });
+let n = 0;
+const smtp = new SMTPServer({
+  secure: false,
+  key: tls.key,
+  cert: tls.cert,
+  authOptional: true,
+  disabledCommands: [],
+  // refuse mail before STARTTLS: the client must upgrade
+  onMailFrom(address, session, cb) {
+    if (!session.secure) return cb(new Error('530 Must issue a STARTTLS command first'));
+    return cb();
+  },
+  onData(stream, session, cb) {
+    const chunks = [];
+    stream.on('data', (c) => chunks.push(c));
+    stream.on('end', () => {
+      n += 1;
+      const file = path.join(mailDir, `${String(n).padStart(3, '0')}.eml`);
+      fs.writeFileSync(`${file}.tmp`, Buffer.concat(chunks));
+      fs.renameSync(`${file}.tmp`, file);
+      cb();
+    });
+  },
+});
+smtp.listen(Number(smtpPort), '127.0.0.1', () => console.log('peers ready'));
