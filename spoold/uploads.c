@@ -31,6 +31,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "oauth.h"
 #include "safefile.h"
 
 #define UPLOAD_MSG_MAX 65536
@@ -186,6 +187,32 @@ uploads_digest(int fd, size_t size, char hex[2 * CS_HASH_LEN + 1])
 	return CS_OK;
 }
 
+/* uploads_token - for a destination that needs consent, the user's
+ * access token from the vault (the read is audited there); *token stays
+ * NULL for the others */
+static cs_result
+uploads_token(struct cs_daemon *d, const struct upload_slot *s,
+    const struct cs_destination *dst, json_t **token, char *why,
+    size_t whylen)
+{
+	char *access = NULL;
+	cs_result r;
+
+	*token = NULL;
+	if (cs_destination_get(dst, "token_url") == NULL)
+		return CS_OK;
+	r = vault_token_for_job(d, s->meta.uid, dst->name, s->id, &access);
+	if (r != CS_OK) {
+		/* the next pass holds the job and asks the user again */
+		snprintf(why, whylen, "no usable token for %s: %s", dst->name,
+		    cs_strerror(r));
+		return r;
+	}
+	*token = json_pack("{s:s}", "access_token", access);
+	cs_free_secret(access);
+	return *token != NULL ? CS_OK : CS_ERR_NOMEM;
+}
+
 /* uploads_request - the first message to the uploader, for the slot's
  * current unit. A job of several documents gives each its own remote
  * identity ("<job>.<k>"), so finding unit 1 on the server never passes
@@ -198,7 +225,7 @@ uploads_request(struct cs_daemon *d, const struct upload_slot *s,
 	    s->js.action);
 	const struct delivery_unit *u = &s->units.unit[s->js.units_done];
 	char hex[2 * CS_HASH_LEN + 1], rid[CS_JOB_ID_MAX + 16];
-	json_t *req, *state = NULL;
+	json_t *req, *state = NULL, *token = NULL;
 	struct stat st;
 	cs_result r;
 
@@ -220,16 +247,20 @@ uploads_request(struct cs_daemon *d, const struct upload_slot *s,
 		    s->id, cs_strerror(r));
 		state = NULL;
 	}
+	if (uploads_token(d, s, dst, &token, why, whylen) != CS_OK) {
+		json_decref(state);
+		return NULL;
+	}
 	if (s->units.n > 1)
 		snprintf(rid, sizeof(rid), "%s.%u", s->id, s->js.units_done + 1);
 	else
 		snprintf(rid, sizeof(rid), "%s", s->id);
-	req = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:n, s:o}",
+	req = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:o, s:o}",
 	    "provider", dst->provider, "destination", dst->name,
 	    "user", s->meta.user, "uid", (json_int_t)s->meta.uid,
 	    "job", rid, "name", u->name, "size", (json_int_t)st.st_size,
-	    "sha256", hex, "token", "state", state != NULL ? state :
-	    json_null());
+	    "sha256", hex, "token", token != NULL ? token : json_null(),
+	    "state", state != NULL ? state : json_null());
 	if (req == NULL) {
 		snprintf(why, whylen, "building the uploader request");
 		return NULL;
