@@ -73,6 +73,13 @@ print_usage() {
 	sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
+# install_upload_test_deps - s3rver (the uploader's S3 test server) from
+# the npm registry into tests/upload/node_modules (git-ignored)
+install_upload_test_deps() {
+	heading "npm packages for the uploader's tests (tests/upload)"
+	(cd "$SRC_DIR/tests/upload" && npm ci --no-audit --no-fund)
+}
+
 # install_deps - apt-get update, then every package we need
 install_deps() {
 	heading "Dependencies (Debian packages)"
@@ -85,6 +92,7 @@ install_deps() {
 	# machine without node or npm gets Debian's.
 	command -v node >/dev/null || apt-get install -y --no-install-recommends nodejs
 	command -v npm >/dev/null || apt-get install -y --no-install-recommends npm
+	install_upload_test_deps
 }
 
 # clean_in_tree_configuration - an in-place ./configure blocks VPATH builds

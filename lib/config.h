@@ -121,6 +121,10 @@ int cs_action_permits(const struct cs_action *a, const char *user);
 /* cs_config_is_trusted - 1 when user may submit on behalf of others */
 int cs_config_is_trusted(const struct cs_config *cfg, const char *user);
 
+/* cs_provider_is_oauth - 1 when a destination of this provider needs the
+ * user's OAuth 2.0 consent (gdrive, onedrive, dropbox), 0 otherwise */
+int cs_provider_is_oauth(const char *provider);
+
 /* cs_parse_size - "123", "64K", "200M", "2G" (binary units) into bytes */
 cs_result cs_parse_size(const char *s, uint64_t *out);
 

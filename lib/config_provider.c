@@ -40,6 +40,20 @@ struct provider {
 
 static int provider_check_template(const char *, char *, size_t);
 static int provider_check_mode(const char *, char *, size_t);
+static int provider_check_url(const char *, char *, size_t);
+static int provider_check_abspath(const char *, char *, size_t);
+static int provider_check_concurrency(const char *, char *, size_t);
+static int provider_check_size(const char *, char *, size_t);
+static int provider_check_s3_part(const char *, char *, size_t);
+static int provider_check_gdrive_chunk(const char *, char *, size_t);
+static int provider_check_onedrive_chunk(const char *, char *, size_t);
+static int provider_check_dropbox_chunk(const char *, char *, size_t);
+static int provider_check_yesno(const char *, char *, size_t);
+static int provider_check_chunked(const char *, char *, size_t);
+static int provider_check_sse(const char *, char *, size_t);
+static int provider_check_addressing(const char *, char *, size_t);
+static int provider_check_word(const char *, char *, size_t);
+static int provider_check_text(const char *, char *, size_t);
 
 /* localdir: a folder on this host; path may hold %u (user) and %U (uid). */
 static const struct provider_key provider_localdir_keys[] = {
@@ -54,7 +68,7 @@ static const struct provider_key provider_localdir_keys[] = {
  * oauthtest is the provider of tests/consent (an oidc-provider on
  * loopback); it delivers nothing yet.
  */
-#define PROVIDER_OAUTH_KEYS \
+#define PROVIDER_OAUTHTEST_KEYS \
 	{ "client_id", 1, NULL, NULL }, \
 	{ "client_secret_file", 0, NULL, provider_check_abspath }, \
 	{ "authorize_url", 1, NULL, provider_check_https }, \
@@ -66,18 +80,130 @@ static const struct provider_key provider_localdir_keys[] = {
 	{ "ca_file", 0, NULL, provider_check_abspath }
 
 static int provider_check_https(const char *, char *, size_t);
-static int provider_check_abspath(const char *, char *, size_t);
 
 static const struct provider_key provider_oauthtest_keys[] = {
+	PROVIDER_OAUTHTEST_KEYS,
+	{ NULL, 0, NULL, NULL }
+};
+
+/* Keys every network destination takes (cloudspool-upload). */
+#define PROVIDER_NET_KEYS \
+	{ "ca_file", 0, NULL, provider_check_abspath }, \
+	{ "concurrency", 0, "4", provider_check_concurrency }, \
+	{ "timeout", 0, "60", provider_check_concurrency }
+
+/* OAuth providers: the consent helper uses these; client_id required. */
+#define PROVIDER_OAUTH_KEYS \
+	{ "client_id", 1, NULL, provider_check_word }, \
+	{ "client_secret_file", 0, NULL, provider_check_abspath }, \
+	{ "auth_params", 0, NULL, provider_check_text }
+
+/* webdav: url may hold %u; HTTP Basic with user and password_file. */
+static const struct provider_key provider_webdav_keys[] = {
+	{ "url", 1, NULL, provider_check_url },
+	{ "user", 1, NULL, provider_check_word },
+	{ "password_file", 1, NULL, provider_check_abspath },
+	{ "chunked", 0, "no", provider_check_chunked },
+	{ "uploads_url", 0, NULL, provider_check_url },
+	{ "chunk_size", 0, "10M", provider_check_size },
+	PROVIDER_NET_KEYS,
+	{ NULL, 0, NULL, NULL }
+};
+
+/* s3: SigV4, multipart; key_prefix may hold %u. */
+static const struct provider_key provider_s3_keys[] = {
+	{ "endpoint", 0, "https://s3.amazonaws.com", provider_check_url },
+	{ "region", 0, "us-east-1", provider_check_word },
+	{ "bucket", 1, NULL, provider_check_word },
+	{ "access_key_id", 1, NULL, provider_check_word },
+	{ "secret_key_file", 1, NULL, provider_check_abspath },
+	{ "key_prefix", 0, "%u/", provider_check_text },
+	{ "sse", 0, "none", provider_check_sse },
+	{ "addressing", 0, "virtual", provider_check_addressing },
+	{ "if_none_match", 0, "yes", provider_check_yesno },
+	{ "chunk_size", 0, "8M", provider_check_s3_part },
+	PROVIDER_NET_KEYS,
+	{ NULL, 0, NULL, NULL }
+};
+
+/* gdrive: drive.file scope, the app's own folder. */
+static const struct provider_key provider_gdrive_keys[] = {
 	PROVIDER_OAUTH_KEYS,
+	{ "authorize_url", 0, "https://accounts.google.com/o/oauth2/v2/auth",
+	    provider_check_url },
+	{ "token_url", 0, "https://oauth2.googleapis.com/token",
+	    provider_check_url },
+	{ "revoke_url", 0, "https://oauth2.googleapis.com/revoke",
+	    provider_check_url },
+	{ "device_url", 0, "https://oauth2.googleapis.com/device/code",
+	    provider_check_url },
+	{ "scope", 0, "https://www.googleapis.com/auth/drive.file",
+	    provider_check_text },
+	{ "api_url", 0, "https://www.googleapis.com", provider_check_url },
+	{ "upload_url", 0, "https://www.googleapis.com/upload",
+	    provider_check_url },
+	{ "folder", 0, "cloudspool", provider_check_text },
+	{ "chunk_size", 0, "8M", provider_check_gdrive_chunk },
+	PROVIDER_NET_KEYS,
+	{ NULL, 0, NULL, NULL }
+};
+
+/* onedrive: Graph app folder (approot). */
+static const struct provider_key provider_onedrive_keys[] = {
+	PROVIDER_OAUTH_KEYS,
+	{ "authorize_url", 0,
+	    "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+	    provider_check_url },
+	{ "token_url", 0,
+	    "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+	    provider_check_url },
+	{ "revoke_url", 0, NULL, provider_check_url },
+	{ "device_url", 0,
+	    "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode",
+	    provider_check_url },
+	{ "scope", 0, "Files.ReadWrite.AppFolder offline_access",
+	    provider_check_text },
+	{ "api_url", 0, "https://graph.microsoft.com/v1.0",
+	    provider_check_url },
+	{ "chunk_size", 0, "10M", provider_check_onedrive_chunk },
+	PROVIDER_NET_KEYS,
+	{ NULL, 0, NULL, NULL }
+};
+
+/* dropbox: an App folder app (no scope needed); no device grant. */
+static const struct provider_key provider_dropbox_keys[] = {
+	PROVIDER_OAUTH_KEYS,
+	{ "authorize_url", 0, "https://www.dropbox.com/oauth2/authorize",
+	    provider_check_url },
+	{ "token_url", 0, "https://api.dropboxapi.com/oauth2/token",
+	    provider_check_url },
+	{ "revoke_url", 0, "https://api.dropboxapi.com/2/auth/token/revoke",
+	    provider_check_url },
+	{ "device_url", 0, NULL, provider_check_url },
+	{ "scope", 0, NULL, provider_check_text },
+	{ "api_url", 0, "https://api.dropboxapi.com", provider_check_url },
+	{ "content_url", 0, "https://content.dropboxapi.com",
+	    provider_check_url },
+	{ "folder", 0, "", provider_check_text },
+	{ "chunk_size", 0, "8M", provider_check_dropbox_chunk },
+	PROVIDER_NET_KEYS,
 	{ NULL, 0, NULL, NULL }
 };
 
 /* A new provider adds one row here and its key table above. */
 static const struct provider provider_table[] = {
 	{ "localdir", provider_localdir_keys },
+	{ "webdav", provider_webdav_keys },
+	{ "s3", provider_s3_keys },
+	{ "gdrive", provider_gdrive_keys },
+	{ "onedrive", provider_onedrive_keys },
+	{ "dropbox", provider_dropbox_keys },
 	{ "oauthtest", provider_oauthtest_keys },
 };
+
+/* the providers whose users must consent (OAuth 2.0) */
+static const char *const provider_oauth[] = { "gdrive", "onedrive",
+	"dropbox" };
 
 #define PROVIDER_COUNT	(sizeof(provider_table) / sizeof(provider_table[0]))
 
@@ -116,7 +242,7 @@ provider_check_https(const char *value, char *why, size_t whylen)
 	return -1;
 }
 
-/* provider_check_abspath - an absolute path */
+/* provider_check_abspath - an absolute path (a *_file or ca_file) */
 static int
 provider_check_abspath(const char *value, char *why, size_t whylen)
 {
@@ -150,6 +276,179 @@ provider_check_mode(const char *value, char *why, size_t whylen)
 		    "0640)");
 		return -1;
 	}
+	return 0;
+}
+
+/* provider_check_url - https://..., or http:// to loopback only (test
+ * servers): documents never cross a network in clear text */
+static int
+provider_check_url(const char *value, char *why, size_t whylen)
+{
+	static const char *const loop[] = { "http://127.0.0.1", "http://[::1]",
+	    "http://localhost" };
+	size_t i, n;
+
+	if (strncmp(value, "https://", 8) == 0 && value[8] != '\0' &&
+	    strpbrk(value, " \t\"") == NULL)
+		return 0;
+	for (i = 0; i < sizeof(loop) / sizeof(loop[0]); i++) {
+		n = strlen(loop[i]);
+		if (strncmp(value, loop[i], n) == 0 && (value[n] == ':' ||
+		    value[n] == '/' || value[n] == '\0'))
+			return 0;
+	}
+	(void)snprintf(why, whylen, "must be an https:// URL (http:// only "
+	    "to 127.0.0.1, [::1] or localhost)");
+	return -1;
+}
+
+/* provider_check_concurrency - a whole number 1..64 (also timeouts) */
+static int
+provider_check_concurrency(const char *value, char *why, size_t whylen)
+{
+	size_t len = strlen(value);
+
+	if (len > 0 && len <= 3 && strspn(value, "0123456789") == len &&
+	    strtoul(value, NULL, 10) >= 1 && strtoul(value, NULL, 10) <= 600)
+		return 0;
+	(void)snprintf(why, whylen, "must be a whole number from 1");
+	return -1;
+}
+
+/* provider_size - a size of at least min, at most max, a multiple of
+ * unit; -1 with why otherwise */
+static int
+provider_size(const char *value, uint64_t min, uint64_t max, uint64_t unit,
+    const char *rule, char *why, size_t whylen)
+{
+	uint64_t v;
+
+	if (cs_parse_size(value, &v) == CS_OK && v >= min && v <= max &&
+	    v % unit == 0)
+		return 0;
+	(void)snprintf(why, whylen, "%s", rule);
+	return -1;
+}
+
+static int
+provider_check_size(const char *value, char *why, size_t whylen)
+{
+	return provider_size(value, 1u << 20, 1ull << 32, 1, "must be a size "
+	    "from 1M to 4G (e.g. 10M)", why, whylen);
+}
+
+static int
+provider_check_s3_part(const char *value, char *why, size_t whylen)
+{
+	return provider_size(value, 5u << 20, 5ull << 30, 1, "S3 parts are "
+	    "5M to 5G", why, whylen);
+}
+
+static int
+provider_check_gdrive_chunk(const char *value, char *why, size_t whylen)
+{
+	return provider_size(value, 256u << 10, 1ull << 30, 256u << 10,
+	    "Drive chunks are multiples of 256K (e.g. 8M)", why, whylen);
+}
+
+static int
+provider_check_onedrive_chunk(const char *value, char *why, size_t whylen)
+{
+	return provider_size(value, 320u << 10, (60u << 20) - 1, 320u << 10,
+	    "Graph fragments are multiples of 320K under 60M (e.g. 10M)", why,
+	    whylen);
+}
+
+static int
+provider_check_dropbox_chunk(const char *value, char *why, size_t whylen)
+{
+	return provider_size(value, 1u << 20, 150u << 20, 1, "Dropbox takes "
+	    "at most 150M a request", why, whylen);
+}
+
+/* provider_check_one_of - value is one of the NULL-terminated words */
+static int
+provider_check_one_of(const char *value, const char *const *words,
+    const char *rule, char *why, size_t whylen)
+{
+	for (; *words != NULL; words++)
+		if (strcmp(value, *words) == 0)
+			return 0;
+	(void)snprintf(why, whylen, "%s", rule);
+	return -1;
+}
+
+static int
+provider_check_yesno(const char *value, char *why, size_t whylen)
+{
+	static const char *const w[] = { "yes", "no", NULL };
+
+	return provider_check_one_of(value, w, "use yes or no", why, whylen);
+}
+
+static int
+provider_check_chunked(const char *value, char *why, size_t whylen)
+{
+	static const char *const w[] = { "no", "nextcloud", NULL };
+
+	return provider_check_one_of(value, w, "use no or nextcloud", why,
+	    whylen);
+}
+
+static int
+provider_check_sse(const char *value, char *why, size_t whylen)
+{
+	static const char *const w[] = { "none", "AES256", "aws:kms", NULL };
+
+	return provider_check_one_of(value, w, "use none, AES256 or aws:kms",
+	    why, whylen);
+}
+
+static int
+provider_check_addressing(const char *value, char *why, size_t whylen)
+{
+	static const char *const w[] = { "virtual", "path", NULL };
+
+	return provider_check_one_of(value, w, "use virtual or path", why,
+	    whylen);
+}
+
+/* provider_check_word - non-empty, no white space or quotes */
+static int
+provider_check_word(const char *value, char *why, size_t whylen)
+{
+	if (*value != '\0' && strpbrk(value, " \t\"'\\") == NULL)
+		return 0;
+	(void)snprintf(why, whylen, "must be one word without quotes");
+	return -1;
+}
+
+/* provider_check_text - printable, no quotes or backslashes */
+static int
+provider_check_text(const char *value, char *why, size_t whylen)
+{
+	const char *s;
+
+	for (s = value; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\' ||
+		    *s == '\'') {
+			(void)snprintf(why, whylen, "no quotes, backslashes "
+			    "or control characters");
+			return -1;
+		}
+	return 0;
+}
+
+/* cs_provider_is_oauth - see config.h */
+int
+cs_provider_is_oauth(const char *provider)
+{
+	size_t i;
+
+	for (i = 0; provider != NULL && i < sizeof(provider_oauth) /
+	    sizeof(provider_oauth[0]); i++)
+		if (strcmp(provider, provider_oauth[i]) == 0)
+			return 1;
 	return 0;
 }
 

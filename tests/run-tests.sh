@@ -9,7 +9,10 @@
 #   3. every end-to-end script tests/e2e/t-*.sh, against the installed
 #      programs (./setup.sh install), as root, with real users;
 #   4. the end-to-end scripts that stress the daemon most (CS_E2E_ASAN_SCRIPTS)
-#      again, driving the sanitizer-built cloudspoold from build-asan/.
+#      again, driving the sanitizer-built cloudspoold from build-asan/;
+#   5. the uploader's tests tests/upload/t-*.sh, which run cloudspool-upload
+#      straight from build/ against loopback servers (rclone, s3rver, the
+#      cloud fakes, gnutls-serv): nothing is installed.
 #
 # Every part prints TAP. The runner counts "ok" and "not ok" lines across
 # all of them; a program that exits non-zero without a "not ok" line, or
@@ -216,6 +219,22 @@ run_e2e_asan_tests() {
 	done
 }
 
+# run_upload_tests - tests/upload/t-*.sh against build/ (no install)
+run_upload_tests() {
+	local script name status
+	section "uploader tests (cloudspool-upload from $BUILD_DIR)"
+	for script in "$SRC_DIR"/tests/upload/t-*.sh; do
+		[ -f "$script" ] || continue
+		name=$(basename "$script" .sh)
+		printf '# --- %s\n' "$name"
+		local started=$SECONDS
+		run_logged "$LOG_DIR/upload-$name.log" 600 env CS_BUILD_DIR="$BUILD_DIR" bash "$script"
+		status=$?
+		printf '# %s: %ss\n' "$name" "$((SECONDS - started))"
+		record_tap_results "$LOG_DIR/upload-$name.log" "upload/$name" "$status"
+	done
+}
+
 # run_style_check - the source rules (tests/style/checksrc.sh), as TAP
 run_style_check() {
 	local status
@@ -245,6 +264,7 @@ main() {
 	run_style_check
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_main_unit_tests
 	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_asan_unit_tests
+	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_upload_tests
 	run_e2e_tests
 	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests
 	print_summary

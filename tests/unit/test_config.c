@@ -491,6 +491,59 @@ error_case(void **state)
 	assert_empty(&cfg);
 }
 
+/* dest - the destination called name in cfg */
+static const struct cs_destination *
+dest(const struct cs_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndestinations; i++)
+		if (strcmp(cfg->destinations[i].name, name) == 0)
+			return &cfg->destinations[i];
+	fail_msg("no destination %s", name);
+	return NULL;
+}
+
+static void
+network_providers_load_with_least_privilege_defaults(void **state)
+{
+	struct cs_config cfg;
+
+	(void)state;
+	load_ok("good-cloud.conf", &cfg);
+	assert_int_equal(cfg.ndestinations, 5);
+	assert_string_equal(cs_destination_get(dest(&cfg, "nc"), "concurrency"),
+	    "4");
+	assert_string_equal(cs_destination_get(dest(&cfg, "nc"), "chunk_size"),
+	    "10M");
+	assert_string_equal(cs_destination_get(dest(&cfg, "archive"),
+	    "region"), "us-east-1");
+	assert_string_equal(cs_destination_get(dest(&cfg, "archive"),
+	    "key_prefix"), "%u/");
+	assert_string_equal(cs_destination_get(dest(&cfg, "drive"), "scope"),
+	    "https://www.googleapis.com/auth/drive.file");
+	assert_string_equal(cs_destination_get(dest(&cfg, "od"), "scope"),
+	    "Files.ReadWrite.AppFolder offline_access");
+	assert_null(cs_destination_get(dest(&cfg, "dbx"), "scope"));
+	assert_null(cs_destination_get(dest(&cfg, "dbx"), "device_url"));
+	assert_string_equal(cs_destination_get(dest(&cfg, "dbx"),
+	    "content_url"), "https://content.dropboxapi.com");
+	cs_config_free(&cfg);
+}
+
+static void
+only_oauth_providers_need_consent(void **state)
+{
+	(void)state;
+	assert_true(cs_provider_is_oauth("gdrive"));
+	assert_true(cs_provider_is_oauth("onedrive"));
+	assert_true(cs_provider_is_oauth("dropbox"));
+	assert_false(cs_provider_is_oauth("webdav"));
+	assert_false(cs_provider_is_oauth("s3"));
+	assert_false(cs_provider_is_oauth("localdir"));
+	assert_false(cs_provider_is_oauth(NULL));
+}
+
 /* is_error_case - scandir filter: error-*.conf */
 static int
 is_error_case(const struct dirent *e)
@@ -553,6 +606,9 @@ main(void)
 		    byte_order_mark_crlf_and_header_comment_are_read),
 		cmocka_unit_test(missing_file_names_the_file_and_the_reason),
 		cmocka_unit_test(directory_is_not_a_config_file),
+		cmocka_unit_test(
+		    network_providers_load_with_least_privilege_defaults),
+		cmocka_unit_test(only_oauth_providers_need_consent),
 		cmocka_unit_test(error_buffer_may_be_small_or_absent),
 		cmocka_unit_test(free_is_safe_on_zeroed_freed_and_null),
 		cmocka_unit_test(parse_size_takes_binary_units_and_optional_b),
