@@ -396,6 +396,7 @@ class Staging {
 	// commit - truncate to size, close, move to STORE/rel; returns its hashes
 	async commit(st, store, rel, size) {
 		fs.ftruncateSync(st.fd, size);
+		fs.fchmodSync(st.fd, 0o644); // tests may cmp it as another user
 		fs.fsyncSync(st.fd);
 		fs.closeSync(st.fd);
 		st.fd = null;
