@@ -9,7 +9,9 @@
 #   3. every end-to-end script tests/e2e/t-*.sh, against the installed
 #      programs (./setup.sh install), as root, with real users;
 #   4. the end-to-end scripts that stress the daemon most (CS_E2E_ASAN_SCRIPTS)
-#      again, driving the sanitizer-built cloudspoold from build-asan/.
+#      again, driving the sanitizer-built cloudspoold from build-asan/;
+#   5. the fakes of the Drive, Graph and Dropbox upload APIs
+#      (tests/fakes/test-fakes.sh: node and curl, no install needed).
 #
 # Every part prints TAP. The runner counts "ok" and "not ok" lines across
 # all of them; a program that exits non-zero without a "not ok" line, or
@@ -21,8 +23,8 @@
 #
 # Environment: CS_BUILD_DIR (default build/), CS_ASAN_DIR (default
 # build-asan/), CS_E2E_FILTER (a glob: run only matching e2e scripts),
-# CS_E2E_ASAN_SCRIPTS (names for part 4), CS_SKIP_ASAN=1 (parts 2 and 4)
-# and CS_SKIP_UNIT=1 to leave parts out while developing.
+# CS_E2E_ASAN_SCRIPTS (names for part 4), CS_SKIP_ASAN=1 (parts 2 and 4),
+# CS_SKIP_UNIT=1 and CS_SKIP_E2E=1 to leave parts out while developing.
 set -uo pipefail
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -225,6 +227,19 @@ run_style_check() {
 	record_tap_results "$LOG_DIR/style.log" "style" "$status"
 }
 
+# run_fake_tests - the cloud API fakes against their own protocol rules
+run_fake_tests() {
+	local status
+	section "cloud API fakes (tests/fakes/test-fakes.sh)"
+	if ! command -v node >/dev/null || ! command -v curl >/dev/null; then
+		count_failure "fakes: node and curl are needed (./setup.sh deps)"
+		return
+	fi
+	run_logged "$LOG_DIR/fakes.log" 180 env CS_BUILD_DIR="$BUILD_DIR" bash "$SRC_DIR/tests/fakes/test-fakes.sh"
+	status=$?
+	record_tap_results "$LOG_DIR/fakes.log" "fakes" "$status"
+}
+
 # print_summary - failures again, then the closing line
 print_summary() {
 	local line
@@ -245,8 +260,11 @@ main() {
 	run_style_check
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_main_unit_tests
 	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_asan_unit_tests
-	run_e2e_tests
-	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests
+	run_fake_tests
+	if [ "${CS_SKIP_E2E:-0}" != 1 ]; then
+		run_e2e_tests
+		[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests
+	fi
 	print_summary
 	[ "$FAILED" -eq 0 ]
 }
