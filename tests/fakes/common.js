@@ -397,7 +397,6 @@ class Staging {
 	async commit(st, store, rel, size) {
 		fs.ftruncateSync(st.fd, size);
 		fs.fchmodSync(st.fd, 0o644); // tests may cmp it as another user
-		fs.fsyncSync(st.fd);
 		fs.closeSync(st.fd);
 		st.fd = null;
 		const dest = path.join(store, rel);
