@@ -15,7 +15,8 @@ const { URL } = require('url');
 
 const USAGE = 'usage: node FAKE.js --port P --store DIR --tokens FILE ' +
 	'[--tls-cert C --tls-key K] [--introspect URL --introspect-client ID:SECRET ' +
-	'[--introspect-ca FILE]] [--faults FILE] [--session-ttl SECONDS] [--public-url URL]';
+	'[--introspect-ca FILE]] [--faults FILE] [--session-ttl SECONDS] [--public-url URL] ' +
+	'[--tls-version TLSv1.1|TLSv1.2|TLSv1.3]';
 
 // die - one-line error naming the problem, non-zero exit
 function die(msg) {
@@ -27,11 +28,12 @@ function die(msg) {
 function parseArgs(argv) {
 	const opts = { port: null, store: null, tokens: null, tlsCert: null, tlsKey: null,
 		introspect: null, introspectClient: null, introspectCa: null,
-		faults: null, sessionTtl: 7 * 24 * 3600, publicUrl: null };
+		faults: null, sessionTtl: 7 * 24 * 3600, publicUrl: null, tlsVersion: null };
 	const names = { '--port': 'port', '--store': 'store', '--tokens': 'tokens',
 		'--tls-cert': 'tlsCert', '--tls-key': 'tlsKey', '--introspect': 'introspect',
 		'--introspect-client': 'introspectClient', '--introspect-ca': 'introspectCa',
-		'--faults': 'faults', '--session-ttl': 'sessionTtl', '--public-url': 'publicUrl' };
+		'--faults': 'faults', '--session-ttl': 'sessionTtl', '--public-url': 'publicUrl',
+		'--tls-version': 'tlsVersion' };
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === '--help' || argv[i] === '-h') {
 			process.stdout.write(USAGE + '\n');
@@ -48,6 +50,9 @@ function parseArgs(argv) {
 	if (!opts.store) die(`--store DIR is required\n${USAGE}`);
 	if (!opts.tokens && !opts.introspect) die(`--tokens FILE or --introspect URL is required\n${USAGE}`);
 	if (!!opts.tlsCert !== !!opts.tlsKey) die('--tls-cert and --tls-key go together');
+	if (opts.tlsVersion && !['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'].includes(opts.tlsVersion))
+		die('--tls-version must be TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3');
+	if (opts.tlsVersion && !opts.tlsCert) die('--tls-version needs --tls-cert and --tls-key');
 	if (opts.introspect && !opts.introspectClient) die('--introspect needs --introspect-client ID:SECRET');
 	if (!/^\d+$/.test(String(opts.sessionTtl))) die('--session-ttl needs a number of seconds');
 	opts.sessionTtl = Number(opts.sessionTtl);
@@ -481,8 +486,16 @@ function startServer(opts, provider) {
 
 	let server;
 	if (opts.tlsCert) {
-		server = https.createServer({ cert: fs.readFileSync(opts.tlsCert),
-			key: fs.readFileSync(opts.tlsKey), minVersion: 'TLSv1.2' }, handler);
+		const tls = { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey),
+			minVersion: 'TLSv1.2' };
+		if (opts.tlsVersion) {
+			// exactly one protocol version: lets a test present an outdated
+			// server (TLS 1.1 needs OpenSSL's security level 0 to be offered)
+			tls.minVersion = opts.tlsVersion;
+			tls.maxVersion = opts.tlsVersion;
+			if (opts.tlsVersion < 'TLSv1.2') tls.ciphers = 'DEFAULT:@SECLEVEL=0';
+		}
+		server = https.createServer(tls, handler);
 	} else {
 		server = http.createServer(handler);
 	}

@@ -183,6 +183,15 @@ class DriveFake {
 
 	async handle(req, res, url) {
 		const p = url.pathname;
+		if (url.searchParams.has('fields')) {
+			try {
+				parseFields(url.searchParams.get('fields'));
+			} catch (e) {
+				await c.drain(req);
+				return this.fail(res, 400, 'invalidParameter', `Invalid field selection ${url.searchParams.get('fields')}`, {},
+					{ locationType: 'parameter', location: 'fields' });
+			}
+		}
 		if (p === SESSION_PATH && url.searchParams.has('upload_id') && (req.method === 'PUT' || req.method === 'POST'))
 			return this.sessionRequest(req, res, url);
 		const who = await this.auth.check(req);

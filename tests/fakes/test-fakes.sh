@@ -85,7 +85,7 @@ dropbox_hash() {
 	printf "$(echo "$hexes" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64
 }
 
-echo "1..70"
+echo "1..72"
 head -c 700000 /dev/urandom >"$W/f700k"
 head -c 9000000 /dev/urandom >"$W/f9m"
 printf 'tok-alice\ntok-bob other-client\n' >"$W/tokens"
@@ -150,6 +150,9 @@ ok "drive: files.list q name = / mimeType = finds the folder, default fields onl
 
 req -G "$DR/drive/v3/files" -H 'Authorization: Bearer tok-bob' --data-urlencode "q=name = 'Scans'"
 ok "drive: drive.file: another OAuth client sees none of it" test "$CODE" = 200 -a "$(jget "$W/b" j.files.length)" = 0
+
+req "$DR/drive/v3/files/$FILE_ID?fields=id,(size" -H "$AUTH"
+ok "drive: a bad fields selection is 400" test "$CODE" = 400
 
 req "$DR/drive/v3/files/$FILE_ID?fields=id,size" -H "$AUTH"
 ok "drive: files.get returns the File with the chosen fields" test "$CODE" = 200 -a "$(jget "$W/b" 'j.id + ":" + j.size')" = "$FILE_ID:700000"
@@ -402,9 +405,13 @@ if command -v openssl >/dev/null; then
 	start_fake graph --port 0 --store "$W/graph2" --tokens "$W/tokens" --tls-cert "$W/cert.pem" --tls-key "$W/key.pem" || exit 1
 	req --cacert "$W/cert.pem" -X POST "https://127.0.0.1:$PORT/v1.0/me/drive/special/approot:/t.pdf:/createUploadSession" -H "$AUTH"
 	ok "TLS: the fake serves HTTPS and hands out https upload URLs" test "$CODE" = 200 -a "$(jget "$W/b" 'j.uploadUrl.slice(0, 8)')" = "https://"
+	start_fake dropbox --port 0 --store "$W/dropbox2" --tokens "$W/tokens" --tls-cert "$W/cert.pem" --tls-key "$W/key.pem" --tls-version TLSv1.1 || exit 1
+	PROTO=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' 2>/dev/null | awk '/^ *Protocol *:/ { print $3 }')
+	ok "TLS: --tls-version TLSv1.1 presents an outdated server (negotiated: ${PROTO:-none})" test "$PROTO" = TLSv1.1
 else
-	N=$((N + 1))
-	echo "ok $N - TLS # SKIP openssl not installed"
+	N=$((N + 2))
+	echo "ok $((N - 1)) - TLS # SKIP openssl not installed"
+	echo "ok $N - TLS 1.1 # SKIP openssl not installed"
 fi
 
 [ "$FAILED" -eq 0 ]
