@@ -289,7 +289,10 @@ class DriveFake {
 		const final = r && !isStatus && total !== null && r.last + 1 === total;
 		const kinds = isStatus ? ['status'] : (final ? ['upload-chunk', 'finish'] : ['upload-chunk']);
 		const rule = c.takeFault(this, kinds);
-		if (await this.preFault(req, res, rule)) return;
+		// a chunk cut by the reset fault goes through receiveInto below, so
+		// it is treated like any other cut request
+		const cutChunk = rule && rule.action === 'reset' && !isStatus && !s.done;
+		if (!cutChunk && await this.preFault(req, res, rule)) return;
 		const fields = url.searchParams.get('fields') || s.fields;
 		if (s.done) { // finished already: Google answers with the File again
 			await c.drain(req);
@@ -304,8 +307,15 @@ class DriveFake {
 		s.expiresAt = Math.max(s.expiresAt, Date.now()); // activity keeps it alive
 		if (!isStatus) {
 			const got = await c.receiveInto(req, s.st.fd, r.first, { stats: this.stats,
-				persistLimit: rule && rule.action === 'partial' ? rule.bytes : undefined });
-			if (!got.complete) return; // connection gone: what arrived is not committed
+				persistLimit: rule && rule.action === 'partial' ? rule.bytes : undefined,
+				resetAfter: cutChunk ? rule.bytes : undefined });
+			if (!got.complete) {
+				// connection gone: like Google, keep what arrived in whole
+				// 256 KiB units (the client learns it from the next 308)
+				const kept = Math.floor(got.persisted / CHUNK_UNIT) * CHUNK_UNIT;
+				s.committed = Math.max(s.committed, r.first + kept);
+				return;
+			}
 			s.committed = Math.max(s.committed, r.first + got.persisted);
 		} else {
 			await c.drain(req);

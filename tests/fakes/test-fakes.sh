@@ -85,7 +85,7 @@ dropbox_hash() {
 	printf "$(echo "$hexes" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64
 }
 
-echo "1..72"
+echo "1..73"
 head -c 700000 /dev/urandom >"$W/f700k"
 head -c 9000000 /dev/urandom >"$W/f9m"
 printf 'tok-alice\ntok-bob other-client\n' >"$W/tokens"
@@ -207,6 +207,15 @@ req -X PUT "$SESSION" -H "$AUTH" -H 'Content-Range: bytes 0-262143/700000' --dat
 ok "fault reset: the connection dies mid-body (no HTTP answer)" test "$RC" -ne 0 -a "$CODE" = 000
 req -X PUT "$SESSION" -H "$AUTH" -H 'Content-Range: bytes */700000'
 ok "fault reset: nothing of the cut chunk counts as stored" test "$CODE" = 308 -a -z "$(hdr range)"
+
+head -c 524288 "$W/f700k" >"$W/c12"
+faults "$DR" '[{"match":"upload-chunk","nth":1,"action":"reset","bytes":300000}]' >/dev/null
+req -X PUT "$SESSION" -H "$AUTH" -H 'Content-Range: bytes 0-524287/700000' --data-binary @"$W/c12"
+C1=$RC
+req -X PUT "$SESSION" -H "$AUTH" -H 'Content-Range: bytes */700000'
+ok "fault reset at 300000 bytes: Drive keeps the whole 256 KiB units that arrived (Range bytes=0-262143)" \
+	test "$C1" -ne 0 -a "$CODE" = 308 -a "$(hdr range)" = "bytes=0-262143"
+new_drive_session 700000 faulty.pdf
 
 faults "$DR" '[{"match":"upload-chunk","nth":1,"action":"partial","bytes":100000}]' >/dev/null
 req -X PUT "$SESSION" -H "$AUTH" -H 'Content-Range: bytes 0-262143/700000' --data-binary @"$W/c1"
