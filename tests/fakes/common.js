@@ -398,8 +398,10 @@ class Staging {
 		fs.rmSync(st.file, { force: true });
 	}
 
-	// commit - truncate to size, close, move to STORE/rel; returns its hashes
-	async commit(st, store, rel, size) {
+	// place - truncate to size, close, move to STORE/rel; synchronous, so a
+	// caller that picked a free name and records it before its next await
+	// cannot race another upload to the same name. Returns the path.
+	place(st, store, rel, size) {
 		fs.ftruncateSync(st.fd, size);
 		fs.fchmodSync(st.fd, 0o644); // tests may cmp it as another user
 		fs.closeSync(st.fd);
@@ -407,7 +409,7 @@ class Staging {
 		const dest = path.join(store, rel);
 		fs.mkdirSync(path.dirname(dest), { recursive: true });
 		fs.renameSync(st.file, dest);
-		return hashFile(dest);
+		return dest;
 	}
 }
 

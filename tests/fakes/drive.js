@@ -364,11 +364,13 @@ class DriveFake {
 			let rel = dir ? `${dir}/${f.diskName}` : f.diskName;
 			// Drive allows duplicate names; on disk the later one gets ~ID
 			if (fs.existsSync(path.join(this.opts.store, rel))) rel = `${rel}~${f.id}`;
-			const h = await this.staging.commit(s.st, this.opts.store, rel, s.total);
-			Object.assign(f, { rel, size: h.size, md5Checksum: h.md5, sha256Checksum: h.sha256 });
+			const dest = this.staging.place(s.st, this.opts.store, rel, s.total);
+			Object.assign(f, { rel, size: s.total });
 			this.files.set(f.id, f);
 			s.done = f.id;
 			this.stats.completed_uploads++;
+			const h = await c.hashFile(dest);
+			Object.assign(f, { md5Checksum: h.md5, sha256Checksum: h.sha256 });
 			return f;
 		})();
 		return s.finishing;

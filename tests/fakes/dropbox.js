@@ -260,11 +260,12 @@ class DropboxFake {
 			// the session and the call fails as a server error would
 			return this.reply(req, res, rule, () => c.sendText(res, 503, 'Service Unavailable'));
 		}
-		if (t.err) {
-			return this.reply(req, res, rule, () => c.sendJson(res, 409, dbxError(`path/${t.tag}`,
-				{ '.tag': 'path', path: t.err })));
+		const t2 = this.target(args.commit); // again: another upload may have taken the name
+		if (t2.err) {
+			return this.reply(req, res, rule, () => c.sendJson(res, 409, dbxError(`path/${t2.tag}`,
+				{ '.tag': 'path', path: t2.err })));
 		}
-		const f = await this.commit(l.s, t, args.commit);
+		const f = await this.commit(l.s, t2, args.commit);
 		this.reply(req, res, rule, () => c.sendJson(res, 200, this.fileMeta(f)));
 	}
 
@@ -281,21 +282,28 @@ class DropboxFake {
 		const got = await this.receive(req, s, rule);
 		if (DropboxFake.gone(res, got)) return this.dropSession(s);
 		if (got.partial) { this.dropSession(s); return this.reply(req, res, rule, () => c.sendText(res, 503, 'Service Unavailable')); }
-		const f = await this.commit(s, t, args);
+		const t2 = this.target(args); // again: another upload may have taken the name
+		if (t2.err) {
+			this.dropSession(s);
+			return this.reply(req, res, rule, () => c.sendJson(res, 409, dbxError(`path/${t2.tag}`, { reason: t2.err, upload_session_id: '' })));
+		}
+		const f = await this.commit(s, t2, args);
 		this.reply(req, res, rule, () => c.sendJson(res, 200, this.fileMeta(f)));
 	}
 
 	// commit - move the session's bytes into the store as a file
 	async commit(s, t, commit) {
-		const h = await this.staging.commit(s.st, this.opts.store, t.rel, s.length);
+		// no await between choosing the name and recording it (see place)
+		const dest = this.staging.place(s.st, this.opts.store, t.rel, s.length);
 		this.sessions.delete(s.id); // a finished session is gone: not_found
 		const now = stamp(Date.now());
 		const f = t.replace || { id: `id:${crypto.randomBytes(16).toString('base64url')}`, rel: t.rel };
-		Object.assign(f, { size: h.size, sha256: h.sha256, contentHash: h.content_hash,
-			rev: crypto.randomBytes(8).toString('hex').slice(0, 15), serverModified: now,
-			clientModified: commit.client_modified || now });
+		Object.assign(f, { size: s.length, rev: crypto.randomBytes(8).toString('hex').slice(0, 15),
+			serverModified: now, clientModified: commit.client_modified || now });
 		this.items.set(f.rel.toLowerCase(), f);
 		this.stats.completed_uploads++;
+		const h = await c.hashFile(dest);
+		Object.assign(f, { sha256: h.sha256, contentHash: h.content_hash });
 		return f;
 	}
 

@@ -287,15 +287,17 @@ class GraphFake {
 		if (old && s.behavior === 'fail') return null;
 		if (old && s.behavior === 'rename') rel = this.freeName(rel);
 		if (old && s.behavior === 'replace') rel = old.rel;
-		const h = await this.staging.commit(s.st, this.opts.store, rel, s.total);
+		// no await between choosing the name and recording it (see place)
+		const dest = this.staging.place(s.st, this.opts.store, rel, s.total);
 		const now = new Date().toISOString();
 		const it = old && s.behavior === 'replace'
-			? Object.assign(old, { size: h.size, sha256: h.sha256, modified: now, version: old.version + 1 })
+			? Object.assign(old, { size: s.total, modified: now, version: old.version + 1 })
 			: { id: `01${crypto.randomBytes(16).toString('hex').toUpperCase()}`, name: path.posix.basename(rel),
-				rel, size: h.size, sha256: h.sha256, created: now, modified: now, version: 1 };
+				rel, size: s.total, created: now, modified: now, version: 1 };
 		this.items.set(rel.toLowerCase(), it);
 		this.sessions.delete(s.id); // the uploadUrl 404s from now on
 		this.stats.completed_uploads++;
+		it.sha256 = (await c.hashFile(dest)).sha256;
 		return it;
 	}
 

@@ -60,6 +60,7 @@ req() {
 start_fake() {
 	local name=$1 i
 	shift
+	: >"$W/$name.out"
 	node "$HERE/$name.js" "$@" >"$W/$name.out" 2>"$W/$name.err" &
 	PIDS+=($!)
 	for i in $(seq 1 100); do
@@ -85,7 +86,7 @@ dropbox_hash() {
 	printf "$(echo "$hexes" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64
 }
 
-echo "1..73"
+echo "1..75"
 head -c 700000 /dev/urandom >"$W/f700k"
 head -c 9000000 /dev/urandom >"$W/f9m"
 printf 'tok-alice\ntok-bob other-client\n' >"$W/tokens"
@@ -322,6 +323,21 @@ new_graph_session t.pdf rename
 ok "fault 429 (graph): Retry-After: 3 and error code activityLimitReached" \
 	test "$CODE" = 429 -a "$(hdr retry-after)" = 3 -a "$(jget "$W/b" j.error.code)" = activityLimitReached
 
+# twenty uploads of one name at once: twenty files, none overwritten
+graph_same_name() {
+	local u
+	u=$(curl -s -X POST "$GR/me/drive/special/approot:/same.pdf:/createUploadSession" -H "$AUTH" -H "$JSON" \
+		-d '{"item":{"@microsoft.graph.conflictBehavior":"rename"}}' | sed -n 's/.*"uploadUrl":"\([^"]*\)".*/\1/p')
+	curl -s -o /dev/null -w '%{http_code}\n' -X PUT "$u" -H 'Content-Range: bytes 0-699999/700000' --data-binary @"$W/f700k"
+}
+JOBS=()
+for i in $(seq 1 20); do graph_same_name >"$W/par.$i" & JOBS+=($!); done
+wait "${JOBS[@]}"
+SAME_OK=$(cat "$W"/par.* | grep -c '^201$')
+SAME_FILES=$(find "$W/graph" -maxdepth 1 -name 'same*.pdf' -exec cmp -s "$W/f700k" {} \; -print | wc -l)
+ok "graph: 20 concurrent uploads to one name with rename: 20 distinct, whole files ($SAME_OK x 201, $SAME_FILES files)" \
+	test "$SAME_OK" = 20 -a "$SAME_FILES" = 20
+
 # ---------------------------------------------------------------- Dropbox
 echo '[{"match":"create-session","nth":2,"action":"503"}]' >"$W/dbx-faults.json"
 start_fake dropbox --port 0 --store "$W/dropbox" --tokens "$W/tokens" --faults "$W/dbx-faults.json" || exit 1
@@ -372,6 +388,17 @@ ok "dropbox: finishing a finished session is 409 lookup_failed/not_found" \
 	test "$CODE" = 409 -a "$(jget "$W/b" j.error_summary)" = "lookup_failed/not_found/.."
 req -X POST "$DB/files/upload" -H "$AUTH" -H "$OCT" -H 'Dropbox-API-Arg: {"path":"/Scans/scan.pdf","mode":"add","autorename":true}' --data-binary 'abc'
 ok "dropbox: autorename stores \"scan (1).pdf\"" test "$CODE" = 200 -a "$(jget "$W/b" j.name)" = "scan (1).pdf"
+JOBS=()
+for i in $(seq 1 20); do
+	curl -s -o /dev/null -w '%{http_code}\n' -X POST "$DB/files/upload" -H "$AUTH" -H "$OCT" \
+		-H 'Dropbox-API-Arg: {"path":"/par/same.pdf","mode":"add","autorename":true}' --data-binary @"$W/f700k" >"$W/dpar.$i" &
+	JOBS+=($!)
+done
+wait "${JOBS[@]}"
+SAME_OK=$(cat "$W"/dpar.* | grep -c '^200$')
+SAME_FILES=$(find "$W/dropbox/par" -maxdepth 1 -name 'same*.pdf' -exec cmp -s "$W/f700k" {} \; -print | wc -l)
+ok "dropbox: 20 concurrent uploads to one path with autorename: 20 distinct, whole files ($SAME_OK x 200, $SAME_FILES files)" \
+	test "$SAME_OK" = 20 -a "$SAME_FILES" = 20
 req -X POST "$DB/files/upload" -H "$AUTH" -H "$OCT" -H 'Dropbox-API-Arg: {"path":"/Scans/scan.pdf","mode":"add","autorename":false}' --data-binary 'abc'
 ok "dropbox: add without autorename on a taken name is 409 path/conflict/file" \
 	test "$CODE" = 409 -a "$(jget "$W/b" j.error_summary)" = "path/conflict/file/.."
@@ -399,6 +426,7 @@ require('http').createServer((req, res) => {
 	});
 }).listen(0, '127.0.0.1', function () { console.log('listening ' + this.address().port); });
 EOF
+: >"$W/introspect.out"
 node "$W/introspect.js" >"$W/introspect.out" &
 PIDS+=($!)
 for i in $(seq 1 100); do IP=$(awk '/^listening /{print $2}' "$W/introspect.out"); [ -n "$IP" ] && break; sleep 0.05; done
