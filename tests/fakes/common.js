@@ -140,14 +140,20 @@ class Auth {
 }
 
 const FAULT_MATCHES = ['upload-chunk', 'create-session', 'finish', 'status', 'lookup', 'any'];
-const FAULT_ACTIONS = ['429', '503', '500', 'reset', 'partial', '401', 'drop-response'];
+// error actions are answered before the request is used; quota, gone and
+// bad-request are the permanent failures (each provider's own shape), and
+// 403-rate is Drive's retryable 403 userRateLimitExceeded
+const ERROR_ACTIONS = ['429', '503', '500', '401', 'quota', 'gone', 'bad-request', '403-rate'];
+const FAULT_ACTIONS = [...ERROR_ACTIONS, 'reset', 'partial', 'drop-response'];
 
 // Faults - the injection rules. A rule fires on the nth request (1-based)
 // of its kind, or on every one; each rule counts its own occurrences.
 class Faults {
-	constructor() {
+	// unsupported: actions this provider has no answer for
+	constructor(unsupported) {
 		this.rules = [];
 		this.fired = 0;
+		this.unsupported = unsupported || [];
 	}
 
 	// set - replace all rules; throws a one-line Error on a bad rule
@@ -160,6 +166,7 @@ class Faults {
 			const action = String(r.action);
 			if (!FAULT_MATCHES.includes(match)) throw new Error(`rule ${i + 1}: match must be one of ${FAULT_MATCHES.join(' ')}`);
 			if (!FAULT_ACTIONS.includes(action)) throw new Error(`rule ${i + 1}: action must be one of ${FAULT_ACTIONS.join(' ')}`);
+			if (this.unsupported.includes(action)) throw new Error(`rule ${i + 1}: this provider has no ${action} answer`);
 			if (!r.every && !(Number.isInteger(r.nth) && r.nth >= 1)) throw new Error(`rule ${i + 1}: needs nth (1-based) or every: true`);
 			const bytes = r.bytes === undefined ? 0 : r.bytes;
 			if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`rule ${i + 1}: bytes must be a non-negative integer`);
@@ -432,7 +439,7 @@ function splitExt(name) {
 // handlers and everything else to the provider. The provider object has
 // handle(req, res, url, auth), index(), expireSessions(), name.
 function startServer(opts, provider) {
-	const faults = new Faults();
+	const faults = new Faults(provider.unsupportedFaults);
 	const stats = new Stats();
 	if (opts.faults) {
 		try {
@@ -523,7 +530,7 @@ function takeFault(provider, kinds) {
 // isErrorAction - the fault actions answered with an error status before
 // the body is used
 function isErrorAction(rule) {
-	return rule && ['429', '503', '500', '401'].includes(rule.action);
+	return rule && ERROR_ACTIONS.includes(rule.action);
 }
 
 // retryAfterHeader - Retry-After for a rule that has retry_after

@@ -57,6 +57,10 @@ class DriveFake {
 		if (rule.action === '401') return this.unauthorized(res);
 		if (rule.action === '429') return this.fail(res, 429, 'rateLimitExceeded', 'Rate Limit Exceeded', ra, { domain: 'usageLimits' });
 		if (rule.action === '503') return this.fail(res, 503, 'backendError', 'Backend Error', ra);
+		if (rule.action === '403-rate') return this.fail(res, 403, 'userRateLimitExceeded', 'User Rate Limit Exceeded', ra, { domain: 'usageLimits' });
+		if (rule.action === 'quota') return this.fail(res, 403, 'storageQuotaExceeded', 'The user\'s Drive storage quota has been exceeded.', {}, { domain: 'usageLimits' });
+		if (rule.action === 'gone') return this.fail(res, 404, 'notFound', 'Not Found');
+		if (rule.action === 'bad-request') return this.fail(res, 400, 'badRequest', 'Bad Request');
 		return this.fail(res, 500, 'internalError', 'Internal Error', ra);
 	}
 

@@ -43,6 +43,7 @@ class DropboxFake {
 	constructor(opts) {
 		this.opts = opts;
 		this.name = 'dropbox';
+		this.unsupportedFaults = ['403-rate'];
 		this.items = new Map(); // lower-cased path (no leading /) -> file
 		this.sessions = new Map();
 		this.staging = new c.Staging(opts.store);
@@ -67,6 +68,10 @@ class DropboxFake {
 				{ reason: { '.tag': 'too_many_requests' }, retry_after: after }), { 'Retry-After': String(after) });
 		}
 		if (rule.action === '503') return c.sendText(res, 503, 'Service Unavailable', ra);
+		if (rule.action === 'quota')
+			return c.sendJson(res, 409, dbxError('path/insufficient_space', { '.tag': 'path', path: { '.tag': 'insufficient_space' } }));
+		if (rule.action === 'gone') return c.sendJson(res, 409, dbxError('not_found', { '.tag': 'not_found' }));
+		if (rule.action === 'bad-request') return this.badRequest(res, 'files', 'bad request (injected fault)');
 		return c.sendText(res, 500, 'Internal Server Error', ra);
 	}
 

@@ -43,6 +43,7 @@ class GraphFake {
 	constructor(opts) {
 		this.opts = opts;
 		this.name = 'graph';
+		this.unsupportedFaults = ['403-rate'];
 		this.items = new Map(); // lower-cased store path -> item (names are case-insensitive)
 		this.sessions = new Map();
 		this.staging = new c.Staging(opts.store);
@@ -62,6 +63,9 @@ class GraphFake {
 		if (rule.action === '401') return this.unauthorized(res);
 		if (rule.action === '429') return this.fail(res, 429, 'activityLimitReached', 'The request has been throttled', 'throttledRequest', ra);
 		if (rule.action === '503') return this.fail(res, 503, 'serviceNotAvailable', 'The service is not available. Try the request again after a delay.', null, ra);
+		if (rule.action === 'quota') return this.fail(res, 507, 'quotaLimitReached', 'Insufficient Space Available');
+		if (rule.action === 'gone') return this.fail(res, 404, 'itemNotFound', 'The resource could not be found.');
+		if (rule.action === 'bad-request') return this.fail(res, 400, 'invalidRequest', 'Invalid request');
 		return this.fail(res, 500, 'generalException', 'An unspecified error has occurred.', null, ra);
 	}
 

@@ -86,7 +86,7 @@ dropbox_hash() {
 	printf "$(echo "$hexes" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64
 }
 
-echo "1..75"
+echo "1..79"
 head -c 700000 /dev/urandom >"$W/f700k"
 head -c 9000000 /dev/urandom >"$W/f9m"
 printf 'tok-alice\ntok-bob other-client\n' >"$W/tokens"
@@ -245,6 +245,13 @@ ok "fault drop-response: /__fake/stats counts exactly one completed upload" test
 curl -s "$DR/__fake/files" -o "$W/files"
 ok "drive: /__fake/files lists the sha256 of what is stored" \
 	test "$(jget "$W/files" 'j.find(f => f.name === "faulty.pdf").sha256')" = "$(sha256sum <"$W/f700k" | cut -c1-64)"
+faults "$DR" '[{"match":"create-session","nth":1,"action":"403-rate"},{"match":"create-session","nth":2,"action":"quota"}]' >/dev/null
+new_drive_session 10 r.pdf
+C1=$CODE
+R1=$(jget "$W/b" 'j.error.errors[0].reason')
+new_drive_session 10 r.pdf
+ok "faults 403-rate and quota (drive): 403 userRateLimitExceeded, then 403 storageQuotaExceeded" \
+	test "$C1/$R1" = "403/userRateLimitExceeded" -a "$CODE/$(jget "$W/b" 'j.error.errors[0].reason')" = "403/storageQuotaExceeded"
 ok "fault rules reject nonsense with 400" test "$(faults "$DR" '[{"match":"upload-chunk","action":"explode","nth":1}]')" = 400
 
 # ---------------------------------------------------------------- Graph
@@ -322,6 +329,11 @@ faults "$GB" '[{"match":"create-session","nth":1,"action":"429","retry_after":3}
 new_graph_session t.pdf rename
 ok "fault 429 (graph): Retry-After: 3 and error code activityLimitReached" \
 	test "$CODE" = 429 -a "$(hdr retry-after)" = 3 -a "$(jget "$W/b" j.error.code)" = activityLimitReached
+faults "$GB" '[{"match":"finish","nth":1,"action":"quota"}]' >/dev/null
+new_graph_session q.pdf rename
+req -X PUT "$UPLOAD" -H 'Content-Range: bytes 0-699999/700000' --data-binary @"$W/f700k"
+ok "fault quota (graph): 507 quotaLimitReached on the last fragment" test "$CODE" = 507 -a "$(jget "$W/b" j.error.code)" = quotaLimitReached
+ok "graph: a Drive-only fault action (403-rate) is refused" test "$(faults "$GB" '[{"match":"any","nth":1,"action":"403-rate"}]')" = 400
 
 # twenty uploads of one name at once: twenty files, none overwritten
 graph_same_name() {
@@ -408,6 +420,9 @@ T1=$(jget "$W/b" 'j[".tag"] + ":" + j.size')
 req -X POST "$DB/files/get_metadata" -H "$AUTH" -H 'Content-Type: application/json' -d '{"path":"/Scans/none.pdf"}'
 ok "dropbox: get_metadata finds the file case-insensitively, else 409 path/not_found" \
 	test "$C1" = 200 -a "$T1" = "file:9000000" -a "$CODE" = 409 -a "$(jget "$W/b" j.error_summary)" = "path/not_found/.."
+faults "$DBB" '[{"match":"finish","nth":1,"action":"quota"}]' >/dev/null
+req -X POST "$DB/files/upload" -H "$AUTH" -H "$OCT" -H 'Dropbox-API-Arg: {"path":"/q.pdf","mode":"add","autorename":true}' --data-binary 'abc'
+ok "fault quota (dropbox): 409 path/insufficient_space" test "$CODE" = 409 -a "$(jget "$W/b" j.error_summary)" = "path/insufficient_space/.."
 req -X POST "$DB/files/get_metadata" -H 'Authorization: Bearer nope' -H 'Content-Type: application/json' -d '{"path":"/x"}'
 ok "dropbox: a bad token is 401 invalid_access_token" \
 	test "$CODE" = 401 -a "$(jget "$W/b" 'j.error[".tag"]')" = invalid_access_token
