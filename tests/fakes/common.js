@@ -293,6 +293,7 @@ function receiveInto(req, fd, pos, o) {
 		let writing = 0;
 		let ended = false;
 		let finished = false;
+		let stopped = false; // the reset fault fired: ignore what still comes
 		const finish = (complete) => {
 			if (finished) return;
 			finished = true;
@@ -301,13 +302,20 @@ function receiveInto(req, fd, pos, o) {
 		const maybeDone = () => {
 			if (ended && writing === 0) finish(true);
 		};
+		// a cut request: report only once the writes under way have landed,
+		// so "persisted" is what the staging file really holds
+		const cut = () => {
+			if (ended) return;
+			const wait = () => (writing === 0 ? finish(false) : setImmediate(wait));
+			wait();
+		};
 		if (resetAfter === 0) {
 			req.socket.destroy();
 			finish(false);
 			return;
 		}
 		req.on('data', (d) => {
-			if (finished) return;
+			if (finished || stopped) return;
 			let chunk = d;
 			if (resetAfter !== undefined && received + chunk.length >= resetAfter)
 				chunk = chunk.subarray(0, resetAfter - received);
@@ -333,15 +341,15 @@ function receiveInto(req, fd, pos, o) {
 			}
 			if (resetAfter !== undefined && received >= resetAfter) {
 				// the reset fault: the connection dies mid-body
+				stopped = true;
 				req.socket.destroy();
-				const wait = () => (writing === 0 ? finish(false) : setImmediate(wait));
-				wait();
+				cut();
 			}
 		});
 		req.on('end', () => { ended = true; maybeDone(); });
-		req.on('aborted', () => finish(false));
-		req.on('error', () => finish(false));
-		req.on('close', () => { if (!ended) { const wait = () => (writing === 0 ? finish(false) : setImmediate(wait)); wait(); } });
+		req.on('aborted', cut);
+		req.on('error', cut);
+		req.on('close', cut);
 	});
 }
 
