@@ -45,6 +45,9 @@ DEB_PACKAGES=(
 	# chromium (the browser the consent test drives)
 	libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev gettext
 	rclone gnutls-bin softhsm2 chromium ca-certificates
+	# tests/fakes/test-fakes.sh drives the cloud API fakes with the curl
+	# command line and makes its TLS certificate with openssl
+	curl openssl
 	# document processing: Tesseract and Leptonica, zbar (barcodes),
 	# libjpeg; the benchmark's peer (ocrmypdf) and pdftotext (poppler-utils)
 	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng

@@ -10,7 +10,9 @@
 #      programs (./setup.sh install), as root, with real users;
 #   4. the end-to-end scripts that stress the daemon most (CS_E2E_ASAN_SCRIPTS)
 #      again, driving the sanitizer-built cloudspoold from build-asan/;
-#   5. the uploader's tests tests/upload/t-*.sh, which run cloudspool-upload
+#   5. the fakes of the Drive, Graph and Dropbox upload APIs
+#      (tests/fakes/test-fakes.sh: node and curl, no install needed), then
+#      the uploader's tests tests/upload/t-*.sh, which run cloudspool-upload
 #      straight from build/ against loopback servers (rclone, s3rver, the
 #      cloud fakes, gnutls-serv): nothing is installed.
 #
@@ -24,8 +26,8 @@
 #
 # Environment: CS_BUILD_DIR (default build/), CS_ASAN_DIR (default
 # build-asan/), CS_E2E_FILTER (a glob: run only matching e2e scripts),
-# CS_E2E_ASAN_SCRIPTS (names for part 4), CS_SKIP_ASAN=1 (parts 2 and 4)
-# and CS_SKIP_UNIT=1 to leave parts out while developing.
+# CS_E2E_ASAN_SCRIPTS (names for part 4), CS_SKIP_ASAN=1 (parts 2 and 4),
+# CS_SKIP_UNIT=1 and CS_SKIP_E2E=1 to leave parts out while developing.
 set -uo pipefail
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -244,6 +246,19 @@ run_style_check() {
 	record_tap_results "$LOG_DIR/style.log" "style" "$status"
 }
 
+# run_fake_tests - the cloud API fakes against their own protocol rules
+run_fake_tests() {
+	local status
+	section "cloud API fakes (tests/fakes/test-fakes.sh)"
+	if ! command -v node >/dev/null || ! command -v curl >/dev/null; then
+		count_failure "fakes: node and curl are needed (./setup.sh deps)"
+		return
+	fi
+	run_logged "$LOG_DIR/fakes.log" 180 env CS_BUILD_DIR="$BUILD_DIR" bash "$SRC_DIR/tests/fakes/test-fakes.sh"
+	status=$?
+	record_tap_results "$LOG_DIR/fakes.log" "fakes" "$status"
+}
+
 # print_summary - failures again, then the closing line
 print_summary() {
 	local line
@@ -264,9 +279,12 @@ main() {
 	run_style_check
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_main_unit_tests
 	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_asan_unit_tests
+	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_fake_tests
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_upload_tests
-	run_e2e_tests
-	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests
+	if [ "${CS_SKIP_E2E:-0}" != 1 ]; then
+		run_e2e_tests
+		[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests
+	fi
 	print_summary
 	[ "$FAILED" -eq 0 ]
 }
