@@ -58,8 +58,8 @@ enum cs_phase {
 
 /* base64 of the sealed upload state (upstate.c); the uploader's plaintext
  * state is at most CS_UPSTATE_MAX bytes */
-#define CS_UPSTATE_MAX 12000
-#define CS_UPSTATE_B64 16384
+#define CS_UPSTATE_MAX 45000
+#define CS_UPSTATE_B64 61440
 
 struct cs_jobstate {
 	int64_t deadline;		/* shred at or after this */

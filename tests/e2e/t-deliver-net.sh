@@ -56,6 +56,8 @@ net_config() {
 }
 
 setup_test_root
+# the WebDAV servers go with the test, whatever ends it
+trap 'kill "${RCLONE_PIDS[@]}" 2>/dev/null; cleanup_test' EXIT
 create_user cs_alice
 create_user cs_bob
 DAV_PASSWORD=pw-$(od -An -tx1 -N6 /dev/urandom | tr -d ' \n')
@@ -94,7 +96,7 @@ if wait_until 30 test -f "$DAV/scans/cs_alice/net.txt" && wait_until 30 job_gone
 	ok "a document submitted to a WebDAV action is delivered"
 else
 	not_ok "a document submitted to a WebDAV action is delivered" \
-		"$(tail -n 20 "$LOGS/daemon.log")" "$(find "$DAV" | head)"
+		"$(run_diag)" "$(tail -n 20 "$LOGS/daemon.log")" "$(find "$DAV" | head)"
 fi
 ok_if "the delivered file is byte-identical" cmp -s "$doc" "$DAV/scans/cs_alice/net.txt"
 where=$(jq -r --arg id "$id" 'select(.event == "delivered" and .job == $id) | .where' \
@@ -199,7 +201,6 @@ fi
 ok_if "... and nothing arrived" test ! -e "$DAV/scans/cs_alice/tls.txt"
 
 stop_daemon
-kill "${RCLONE_PIDS[@]}" 2>/dev/null
 check_audit_verifies
 assert_no_markers
 finish
