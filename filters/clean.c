@@ -124,13 +124,14 @@ clean_count_marks(PIX *bin)
 	return marks;
 }
 
-/* clean_rotate - the page rotated by the measured skew, same size */
+/* clean_rotate - the page rotated by the measured skew about its centre,
+ * same size (width and height 0: the corners are clipped, not the page
+ * enlarged, so the page keeps its paper size) */
 static PIX *
 clean_rotate(PIX *pix, float degrees)
 {
 	return pixRotate(pix, degrees * (float)M_PI / 180.0f,
-	    L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, pixGetWidth(pix),
-	    pixGetHeight(pix));
+	    L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0);
 }
 
 /* clean_ocr_image - the normalised gray where there is ink (dilated by a

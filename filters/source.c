@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <tiffio.h>
 
 #include "pagestream.h"
 #include "source.h"
@@ -109,6 +110,13 @@ source_slurp(struct source *s)
 	return 0;
 }
 
+/* source_quiet - Leptonica prints some messages whatever the severity */
+static void
+source_quiet(const char *msg)
+{
+	(void)msg;
+}
+
 /* source_open - tell the format, then hold the input as it needs */
 int
 source_open(struct source *s, int fd)
@@ -119,6 +127,9 @@ source_open(struct source *s, int fd)
 	s->fd = fd;
 	/* Leptonica reports to stderr in several lines; we say one */
 	setMsgSeverity(L_SEVERITY_NONE);
+	leptSetStderrHandler(source_quiet);
+	TIFFSetErrorHandler(NULL);
+	TIFFSetWarningHandler(NULL);
 	if ((n = source_read(fd, s->head, sizeof(s->head))) < 0) {
 		snprintf(s->err, sizeof(s->err), "cannot read input: %s",
 		    strerror(errno));
