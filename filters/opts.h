@@ -4,7 +4,10 @@
 #ifndef CS_FILTER_OPTS_H
 #define CS_FILTER_OPTS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "config.h"
 
 enum filter_mode {
 	FILTER_CLI,			/* files on the command line */
@@ -17,7 +20,7 @@ enum filter_mode {
 #define FILTER_BARCODE_MAX 128
 #define FILTER_JOBS_MAX 64
 #define FILTER_DEFAULT_QUALITY 80
-#define FILTER_DEFAULT_BLANK_LEVEL 6
+#define FILTER_DEFAULT_BLANK_LEVEL CS_FILTER_BLANK_LEVEL
 #define FILTER_DEFAULT_OCR_TIMEOUT 60	/* seconds per page */
 #define FILTER_TESSDATA "/usr/share/tesseract-ocr/5/tessdata"
 

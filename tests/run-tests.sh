@@ -9,7 +9,11 @@
 #   3. every end-to-end script tests/e2e/t-*.sh, against the installed
 #      programs (./setup.sh install), as root, with real users;
 #   4. the end-to-end scripts that stress the daemon most (CS_E2E_ASAN_SCRIPTS)
-#      again, driving the sanitizer-built cloudspoold from build-asan/.
+#      again, driving the sanitizer-built cloudspoold from build-asan/;
+#   5. the document filter straight from build/ (tests/filter/t-filter.sh,
+#      no install), its fuzz corpus replayed through the normal build and
+#      the sanitizer build, and a bounded libFuzzer run when clang is there
+#      (tests/fuzz/run.sh; CS_FUZZ_SECONDS, default 30).
 #
 # Every part prints TAP. The runner counts "ok" and "not ok" lines across
 # all of them; a program that exits non-zero without a "not ok" line, or
@@ -225,6 +229,20 @@ run_style_check() {
 	record_tap_results "$LOG_DIR/style.log" "style" "$status"
 }
 
+# run_filter_tests - the filter's own script and its fuzz corpus, from the
+# build directories (nothing installed, so no lock needed)
+run_filter_tests() {
+	local status
+	section "document filter (tests/filter, tests/fuzz)"
+	run_logged "$LOG_DIR/filter.log" 300 bash "$SRC_DIR/tests/filter/t-filter.sh" "$BUILD_DIR"
+	status=$?
+	record_tap_results "$LOG_DIR/filter.log" "filter" "$status"
+	run_logged "$LOG_DIR/fuzz.log" 300 env CS_ASAN_DIR="$ASAN_DIR" \
+		CS_SKIP_ASAN="${CS_SKIP_ASAN:-0}" bash "$SRC_DIR/tests/fuzz/run.sh" "$BUILD_DIR"
+	status=$?
+	record_tap_results "$LOG_DIR/fuzz.log" "fuzz" "$status"
+}
+
 # print_summary - failures again, then the closing line
 print_summary() {
 	local line
@@ -245,6 +263,7 @@ main() {
 	run_style_check
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_main_unit_tests
 	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_asan_unit_tests
+	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_filter_tests
 	run_e2e_tests
 	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests
 	print_summary
