@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stddef.h>
+#include <unistd.h>
 #include <sys/prctl.h>
 #include <seccomp.h>
 
@@ -36,9 +37,13 @@ static const int cs_sandbox_allowed[] = {
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(gettid),
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep),
+	/* a thread's alternate signal stack (sanitizer builds set one up);
+	 * abort() resets SIGABRT's handler before raising it */
+	SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction),
 };
 
-/* sandbox_threads - clone only for threads; clone3 reports ENOSYS */
+/* sandbox_threads - clone only for threads, clone3 reports ENOSYS,
+ * tgkill only to this process */
 static int
 sandbox_threads(scmp_filter_ctx ctx)
 {
@@ -46,6 +51,11 @@ sandbox_threads(scmp_filter_ctx ctx)
 
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	/* signals to this process only: abort() and a crash must be able
+	 * to end it (else a failed abort spins), nothing else can be hit */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 		    SCMP_SYS(clone3), 0);

@@ -8,9 +8,14 @@
  * unchanged as document 1.
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include "assemble.h"
 #include "docset.h"
@@ -127,6 +132,10 @@ worker_quiet_libraries(void)
 		return;
 	}
 	setvbuf(worker_err, NULL, _IOLBF, 0);
+#ifdef __SANITIZE_ADDRESS__
+	/* sanitizer reports must still be seen */
+	__sanitizer_set_report_fd((void *)(intptr_t)keep);
+#endif
 	if (dup2(null, STDERR_FILENO) < 0) {
 		fclose(worker_err);
 		worker_err = stderr;

@@ -4,6 +4,9 @@
 # in the same run; then peak RSS of a 20- and a 200-page job.
 #
 # Usage: bench/ocr/run.sh [BUILD_DIR] [TEXT_PAGES]   (defaults: build/, 10)
+# Environment: CS_BENCH_DIR (work dir, reused: the corpus is generated
+# once), CS_BENCH_LONG (pages of the long job, default 200),
+# CS_BENCH_ONLY_LONG=1 (only the RSS check).
 # Prints a summary block for doc/BENCHMARKS.md. Not part of the CI tests.
 set -euo pipefail
 
@@ -27,6 +30,10 @@ measure() {
 C=$WORK/corpus
 pages=$(wc -l <"$C/kinds.txt")
 
+peer_wall=- peer_rss=- our_wall=1 our_rss=- report={} blank=0 skew_err=-
+peer_acc=- peer_m=- peer_t=- peer_one=- peer_pages=- peer_size=1
+our_acc=- our_m=- our_t=- our_one=- our_pages=- our_size=- peer_wall=1
+if [ "${CS_BENCH_ONLY_LONG:-0}" != 1 ]; then
 measure ocrmypdf --deskew "$C/corpus.tif" "$WORK/ocrmypdf.pdf"
 peer_wall=$wall peer_rss=$rss
 measure "$FILTER" "${OPTS[@]}" "$C/corpus.tif" -o "$WORK/ours.pdf"
@@ -41,22 +48,12 @@ blank=$(awk '$2 == "blank" { print $1 }' "$C/kinds.txt")
 skew_err=$(echo "$report" | jq -r '.deskew | @tsv' | tr '\t' '\n' |
 	paste - "$C/angles.txt" | awk '{ e = $1 + $3; if (e < 0) e = -e;
 		if (e > m) m = e } END { printf "%.3f", m }')
+fi
 
 # peak RSS against page count: the spool's page stream, streamed
 long_job() {	# long_job PAGES
-	python3 - "$C" "$1" <<'PY' | measure_stdin "$FILTER" --worker-pages --jobs 2 "${OPTS[@]}"
-import struct, subprocess, sys
-corpus, n = sys.argv[1], int(sys.argv[2])
-raws = []
-for i in (1, 2, 4, 5, 6):
-    raws.append(subprocess.run(["convert", "%s/page-%02d.tif" % (corpus, i), "-depth", "8", "gray:-"],
-                               check=True, capture_output=True).stdout)
-out = sys.stdout.buffer
-for p in range(n):
-    out.write(b"CSPG" + bytes([1, 1, 8, 0]) + struct.pack(">5I", 2480, 3508, 2480, 300, 300) + bytes(4))
-    out.write(raws[p % len(raws)])
-out.write(b"CSPE" + bytes([1]) + bytes(27))
-PY
+	measure_stdin "$FILTER" --worker-pages --jobs 2 "${OPTS[@]}" \
+		< <(python3 "$HERE/stream.py" "$C" "$1")
 }
 measure_stdin() {
 	/usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/long.set" 2>"$WORK/cmd.log"

@@ -13,7 +13,7 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC_DIR=$(cd "$HERE/../.." && pwd)
-BUILD_DIR=${1:-${CS_BUILD_DIR:-$SRC_DIR/build}}
+BUILD_DIR=$(cd "${1:-${CS_BUILD_DIR:-$SRC_DIR/build}}" && pwd)
 FILTER=$BUILD_DIR/cloudspool-filter
 WORK=$(mktemp -d "$BUILD_DIR/t-filter.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
