@@ -447,6 +447,8 @@ cs_config_free(struct cs_config *cfg)
 		free(a->description);
 		free(a->destination_name);
 		free(a->device);
+		free(a->split_barcode);
+		free(a->ocr);
 		config_free_list(a->users, a->nusers);
 		config_free_list(a->groups, a->ngroups);
 	}

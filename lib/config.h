@@ -16,6 +16,8 @@
 #include "result.h"
 
 #define CS_CONFIG_DEFAULT_PATH "/etc/cloudspool/cloudspool.conf"
+/* remove_blank = yes: fewer character-sized marks than this is blank */
+#define CS_FILTER_BLANK_LEVEL 6
 
 struct cs_setting {
 	char *key;
@@ -41,6 +43,17 @@ struct cs_action {
 	char **groups;
 	size_t ngroups;
 	char *device;			/* SANE device `scan` uses without -d */
+	/* document processing (cloudspool-filter's options) */
+	int deskew;			/* deskew = yes|no */
+	int despeckle;			/* despeckle = yes|no */
+	uint64_t remove_blank;		/* no: 0; yes: the default level; LEVEL */
+	int split_blank;		/* split_blank = yes|no */
+	uint64_t split_every;		/* pages; 0: no */
+	char *split_barcode;		/* separator text (yes: PATCHT); NULL: no */
+	char *ocr;			/* LANG[+LANG], each [a-z_]+; NULL: no */
+	uint64_t quality;		/* JPEG 1-100; 0: the filter's default */
+	int deliver_removed;		/* deliver_removed = yes|no */
+	uint64_t jobs;			/* threads, 1-64; 0: the daemon decides */
 	unsigned line;
 };
 
@@ -124,6 +137,19 @@ int cs_config_is_trusted(const struct cs_config *cfg, const char *user);
 /* cs_provider_is_oauth - 1 when a destination of this provider needs the
  * user's OAuth 2.0 consent (gdrive, onedrive, dropbox), 0 otherwise */
 int cs_provider_is_oauth(const char *provider);
+
+/* cs_action_filter_args - the action's processing options as
+ * cloudspool-filter arguments ("--deskew", "--ocr=eng", ...), in a fixed
+ * order, into argv[0..cap); text the arguments need is kept in buf. Returns
+ * how many were stored, or SIZE_MAX when argv or buf is too small. */
+size_t cs_action_filter_args(const struct cs_action *a, const char **argv,
+    size_t cap, char *buf, size_t bufcap);
+
+/* cs_config_parse_yesno - "yes" 1, "no" 0; CS_ERR_INVAL otherwise */
+cs_result cs_config_parse_yesno(const char *s, int *out);
+
+/* cs_config_ocr_ok - 1 when s is LANG[+LANG] with each [a-z_]+ */
+int cs_config_ocr_ok(const char *s);
 
 /* cs_parse_size - "123", "64K", "200M", "2G" (binary units) into bytes */
 cs_result cs_parse_size(const char *s, uint64_t *out);

@@ -54,7 +54,11 @@ enum check_type {
 	CHECK_LIST,		/* blank-separated names */
 	CHECK_SIZE,
 	CHECK_COUNT,
-	CHECK_DURATION
+	CHECK_DURATION,
+	CHECK_YESNO,		/* yes or no, into an int */
+	CHECK_BLANK,		/* yes, no or a level, into a uint64_t */
+	CHECK_BARCODE,		/* yes (PATCHT), no, or the separator's text */
+	CHECK_LANG		/* LANG[+LANG], each [a-z_]+ */
 };
 
 /* A key of [spool], [retention] or [action NAME], stored at off. */
@@ -64,11 +68,13 @@ struct check_field {
 	size_t off;
 	size_t noff;		/* CHECK_LIST: where the count goes */
 	uint64_t min;		/* numeric types: smallest value allowed */
+	uint64_t max;		/* CHECK_COUNT: largest allowed; 0: none */
 };
 
-#define FIELD(k, t, s, f, m)	{ k, t, offsetof(s, f), 0, m }
+#define FIELD(k, t, s, f, m)	{ k, t, offsetof(s, f), 0, m, 0 }
+#define RANGE(k, s, f, lo, hi)	{ k, CHECK_COUNT, offsetof(s, f), 0, lo, hi }
 #define LIST(k, s, f, n)	\
-	{ k, CHECK_LIST, offsetof(s, f), offsetof(s, n), 0 }
+	{ k, CHECK_LIST, offsetof(s, f), offsetof(s, n), 0, 0 }
 #define CONF(k, t, f, m)	FIELD(k, t, struct cs_config, f, m)
 
 static const struct check_field check_spool_fields[] = {
@@ -106,6 +112,19 @@ static const struct check_field check_action_fields[] = {
 	LIST("groups", struct cs_action, groups, ngroups),
 	/* SANE names may hold blanks ("airscan:e0:Canon MF740") */
 	FIELD("device", CHECK_LINE, struct cs_action, device, 0),
+	/* document processing: cs_action_filter_args renders them */
+	FIELD("deskew", CHECK_YESNO, struct cs_action, deskew, 0),
+	FIELD("despeckle", CHECK_YESNO, struct cs_action, despeckle, 0),
+	FIELD("remove_blank", CHECK_BLANK, struct cs_action, remove_blank, 0),
+	FIELD("split_blank", CHECK_YESNO, struct cs_action, split_blank, 0),
+	RANGE("split_every", struct cs_action, split_every, 1, 1000000),
+	FIELD("split_barcode", CHECK_BARCODE, struct cs_action, split_barcode,
+	    0),
+	FIELD("ocr", CHECK_LANG, struct cs_action, ocr, 0),
+	RANGE("quality", struct cs_action, quality, 1, 100),
+	FIELD("deliver_removed", CHECK_YESNO, struct cs_action,
+	    deliver_removed, 0),
+	RANGE("jobs", struct cs_action, jobs, 1, 64),
 };
 
 struct check_section {
@@ -317,8 +336,44 @@ check_set_number(struct check *c, void *base, const struct check_field *f,
 		check_error(c, CS_ERR_CONFIG, line, "%s must be at least "
 		    "%" PRIu64 "%s", f->key, f->min,
 		    f->type == CHECK_DURATION ? "s" : "");
+	else if (f->max != 0 && v > f->max)
+		check_error(c, CS_ERR_CONFIG, line, "%s must be at most "
+		    "%" PRIu64, f->key, f->max);
 	else
 		*(uint64_t *)(void *)((char *)base + f->off) = v;
+}
+
+/* check_set_filter - a processing key: yes/no, blank level, barcode
+ * text or OCR languages */
+static void
+check_set_filter(struct check *c, void *base, const struct check_field *f,
+    const char *value, unsigned line)
+{
+	char *at = (char *)base + f->off;
+	int yes = 0, isyesno = cs_config_parse_yesno(value, &yes) == CS_OK;
+	uint64_t level;
+
+	if (f->type == CHECK_YESNO && isyesno) {
+		*(int *)(void *)at = yes;
+	} else if (f->type == CHECK_BLANK && (isyesno ||
+	    (check_count(value, &level) == CS_OK && level >= 1 &&
+	    level <= 10000))) {
+		*(uint64_t *)(void *)at = isyesno ? (yes ?
+		    CS_FILTER_BLANK_LEVEL : 0) : level;
+	} else if (f->type == CHECK_BARCODE && *value != '\0' &&
+	    strlen(value) < 128) {
+		if (!isyesno || yes)
+			check_set_string(c, (char **)(void *)at, isyesno ?
+			    "PATCHT" : value);
+	} else if (f->type == CHECK_LANG && cs_config_ocr_ok(value)) {
+		check_set_string(c, (char **)(void *)at, value);
+	} else {
+		check_error(c, CS_ERR_CONFIG, line, "bad value '%s' for %s "
+		    "(%s)", value, f->key, f->type == CHECK_YESNO ? "yes or "
+		    "no" : f->type == CHECK_BLANK ? "yes, no or a level "
+		    "1-10000" : f->type == CHECK_BARCODE ? "yes, no or the "
+		    "separator's text" : "languages like eng or eng+deu");
+	}
 }
 
 /* check_set_field - check value and store it in base's field f */
@@ -335,6 +390,12 @@ check_set_field(struct check *c, void *base, const struct check_field *f,
 	case CHECK_PATH:
 		if (check_word(c, f, value, line) == 0)
 			check_set_string(c, (char **)(void *)at, value);
+		break;
+	case CHECK_YESNO:
+	case CHECK_BLANK:
+	case CHECK_BARCODE:
+	case CHECK_LANG:
+		check_set_filter(c, base, f, value, line);
 		break;
 	case CHECK_LIST:
 		check_set_list(c, (char ***)(void *)at,

@@ -10,6 +10,7 @@
  * short jobs queued behind it, which are picked oldest first.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,15 +47,23 @@ work_room(const struct cs_daemon *d)
 	return d->nwork < d->cfg.workers;
 }
 
-/* work_argv - the filter's command line: its mode for this input */
-static void
-work_argv(uint64_t pages, char **argv, size_t cap)
+/* work_argv - the filter's command line: its mode for this input, then
+ * the action's processing options (deskew, OCR, splitting, ...); strings
+ * the options need live in buf */
+static cs_result
+work_argv(const struct cs_daemon *d, const char *action, uint64_t pages,
+    const char **argv, size_t cap, char *buf, size_t bufcap)
 {
-	size_t n = 0;
+	const struct cs_action *a = cs_config_action(&d->cfg, action);
+	size_t n = 0, more = 0;
 
 	argv[n++] = "cloudspool-filter";
 	argv[n++] = pages > 0 ? "--worker-pages" : "--worker";
-	argv[n < cap ? n : cap - 1] = NULL;
+	if (a != NULL && (more = cs_action_filter_args(a, argv + n, cap - n - 1,
+	    buf, bufcap)) == SIZE_MAX)
+		return CS_ERR_TOOBIG;
+	argv[n + more] = NULL;
+	return CS_OK;
 }
 
 /* work_start - see daemon.h */
@@ -63,7 +72,8 @@ work_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
     const struct cs_jobstate *js, const struct cs_job *j, const char *name,
     int doc_fd, uint64_t pages, uint64_t bytes, char *why, size_t whylen)
 {
-	char *argv[WORK_ARGV_MAX];
+	const char *argv[WORK_ARGV_MAX];
+	char argbuf[1024];
 	struct work_slot *slots, *s;
 	struct worker_proc proc;
 	cs_result r;
@@ -74,8 +84,13 @@ work_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 		return CS_ERR_TEMP;
 	}
 	d->work = slots;
-	work_argv(pages, argv, WORK_ARGV_MAX);
-	if ((r = worker_spawn(d, argv, doc_fd, &proc, why, whylen)) != CS_OK)
+	if (work_argv(d, js->action, pages, argv, WORK_ARGV_MAX, argbuf,
+	    sizeof(argbuf)) != CS_OK) {
+		snprintf(why, whylen, "the action's filter options do not fit");
+		return CS_ERR_CONFIG;
+	}
+	if ((r = worker_spawn(d, (char *const *)argv, doc_fd, &proc, why,
+	    whylen)) != CS_OK)
 		return r;
 	s = &d->work[d->nwork++];
 	memset(s, 0, sizeof(*s));

@@ -14,7 +14,11 @@
 #      (tests/fakes/test-fakes.sh: node and curl, no install needed), then
 #      the uploader's tests tests/upload/t-*.sh, which run cloudspool-upload
 #      straight from build/ against loopback servers (rclone, s3rver, the
-#      cloud fakes, gnutls-serv): nothing is installed.
+#      cloud fakes, gnutls-serv): nothing is installed; then the document
+#      filter straight from build/ (tests/filter/t-filter.sh), its fuzz
+#      corpus replayed through the normal and the sanitizer build, and a
+#      bounded libFuzzer run when clang is there (tests/fuzz/run.sh;
+#      CS_FUZZ_SECONDS, default 30).
 #
 # Every part prints TAP. The runner counts "ok" and "not ok" lines across
 # all of them; a program that exits non-zero without a "not ok" line, or
@@ -259,6 +263,20 @@ run_fake_tests() {
 	record_tap_results "$LOG_DIR/fakes.log" "fakes" "$status"
 }
 
+# run_filter_tests - the filter's own script and its fuzz corpus, from the
+# build directories (nothing installed, so no lock needed)
+run_filter_tests() {
+	local status
+	section "document filter (tests/filter, tests/fuzz)"
+	run_logged "$LOG_DIR/filter.log" 300 bash "$SRC_DIR/tests/filter/t-filter.sh" "$BUILD_DIR"
+	status=$?
+	record_tap_results "$LOG_DIR/filter.log" "filter" "$status"
+	run_logged "$LOG_DIR/fuzz.log" 300 env CS_ASAN_DIR="$ASAN_DIR" \
+		CS_SKIP_ASAN="${CS_SKIP_ASAN:-0}" bash "$SRC_DIR/tests/fuzz/run.sh" "$BUILD_DIR"
+	status=$?
+	record_tap_results "$LOG_DIR/fuzz.log" "fuzz" "$status"
+}
+
 # print_summary - failures again, then the closing line
 print_summary() {
 	local line
@@ -281,6 +299,7 @@ main() {
 	[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_asan_unit_tests
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_fake_tests
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_upload_tests
+	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_filter_tests
 	if [ "${CS_SKIP_E2E:-0}" != 1 ]; then
 		run_e2e_tests
 		[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests

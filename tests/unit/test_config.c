@@ -225,6 +225,49 @@ byte_order_mark_crlf_and_header_comment_are_read(void **state)
 }
 
 static void
+processing_keys_become_filter_arguments(void **state)
+{
+	struct cs_config cfg;
+	const struct cs_action *a;
+	const char *argv[16];
+	char buf[256], small[20];
+	size_t n;
+
+	(void)state;
+	load_ok("good-filter.conf", &cfg);
+	a = cs_config_action(&cfg, "ocr");
+	assert_non_null(a);
+	assert_true(a->deskew && a->despeckle && !a->split_blank);
+	assert_int_equal(a->remove_blank, 9);
+	assert_int_equal(a->split_every, 20);
+	assert_string_equal(a->split_barcode, "PATCHT");
+	assert_string_equal(a->ocr, "eng+deu");
+	n = cs_action_filter_args(a, argv, 16, buf, sizeof(buf));
+	assert_int_equal(n, 9);
+	assert_string_equal(argv[0], "--deskew");
+	assert_string_equal(argv[2], "--remove-blank=9");
+	assert_string_equal(argv[3], "--split-every=20");
+	assert_string_equal(argv[4], "--split-barcode=PATCHT");
+	assert_string_equal(argv[5], "--ocr=eng+deu");
+	assert_string_equal(argv[6], "--quality=70");
+	assert_string_equal(argv[7], "--deliver-removed");
+	assert_string_equal(argv[8], "--jobs=2");
+	/* too small an argv or buffer is refused, never cut */
+	assert_int_equal(cs_action_filter_args(a, argv, 8, buf, sizeof(buf)),
+	    SIZE_MAX);
+	assert_int_equal(cs_action_filter_args(a, argv, 16, small,
+	    sizeof(small)), SIZE_MAX);
+	a = cs_config_action(&cfg, "plain");
+	n = cs_action_filter_args(a, argv, 16, buf, sizeof(buf));
+	assert_int_equal(n, 2);
+	assert_string_equal(argv[0], "--remove-blank=6");
+	assert_string_equal(argv[1], "--split-barcode=SEPARATOR SHEET");
+	a = cs_config_action(&cfg, "archive");
+	assert_null(a);
+	cs_config_free(&cfg);
+}
+
+static void
 missing_file_names_the_file_and_the_reason(void **state)
 {
 	struct cs_config cfg;
@@ -604,6 +647,7 @@ main(void)
 		cmocka_unit_test(absent_sections_give_the_documented_defaults),
 		cmocka_unit_test(
 		    byte_order_mark_crlf_and_header_comment_are_read),
+		cmocka_unit_test(processing_keys_become_filter_arguments),
 		cmocka_unit_test(missing_file_names_the_file_and_the_reason),
 		cmocka_unit_test(directory_is_not_a_config_file),
 		cmocka_unit_test(
