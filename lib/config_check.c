@@ -705,6 +705,38 @@ check_resolve(struct check *c)
 	}
 }
 
+/* check_fallbacks - an smtp destination's fallback must name another
+ * destination that is not smtp (it takes what mail cannot carry) */
+static void
+check_fallbacks(struct check *c)
+{
+	struct cs_config *cfg = c->cfg;
+	const struct cs_destination *d, *f;
+	size_t i, j, k;
+
+	for (i = 0; i < cfg->ndestinations && c->rc == CS_OK; i++) {
+		d = &cfg->destinations[i];
+		for (k = 0; k < d->nsettings; k++)
+			if (strcmp(d->settings[k].key, "fallback") == 0)
+				break;
+		if (k == d->nsettings)
+			continue;
+		f = NULL;
+		for (j = 0; j < cfg->ndestinations; j++)
+			if (strcmp(cfg->destinations[j].name,
+			    d->settings[k].value) == 0)
+				f = &cfg->destinations[j];
+		if (f == NULL)
+			check_error(c, CS_ERR_CONFIG, d->settings[k].line,
+			    "fallback '%s' of [destination %s] is not a "
+			    "destination", d->settings[k].value, d->name);
+		else if (f == d || strcmp(f->provider, "smtp") == 0)
+			check_error(c, CS_ERR_CONFIG, d->settings[k].line,
+			    "fallback '%s' of [destination %s] must not be an "
+			    "smtp destination", f->name, d->name);
+	}
+}
+
 /* config_check_build - fill cfg from tokens; else the first problem */
 cs_result
 config_check_build(struct cs_config *cfg, const struct cs_setting *tok,
@@ -733,6 +765,7 @@ config_check_build(struct cs_config *cfg, const struct cs_setting *tok,
 	}
 	check_section_end(&c, tok + ntok);
 	check_resolve(&c);
+	check_fallbacks(&c);
 	free(c.dline);
 	return c.rc;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "mail.h"
 
 /*
  * Internal to lib/config*.c; config.h is the fixed public interface, so the
@@ -54,6 +55,10 @@ static int provider_check_sse(const char *, char *, size_t);
 static int provider_check_addressing(const char *, char *, size_t);
 static int provider_check_word(const char *, char *, size_t);
 static int provider_check_text(const char *, char *, size_t);
+static int provider_check_smtp_url(const char *, char *, size_t);
+static int provider_check_address(const char *, char *, size_t);
+static int provider_check_to(const char *, char *, size_t);
+static int provider_check_name(const char *, char *, size_t);
 
 /* localdir: a folder on this host; path may hold %u (user) and %U (uid). */
 static const struct provider_key provider_localdir_keys[] = {
@@ -190,6 +195,24 @@ static const struct provider_key provider_dropbox_keys[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
+/*
+ * smtp: scan to email. url is smtp:// (STARTTLS required) or smtps://,
+ * never plain, not even on loopback; to is a template with %u (default:
+ * the job's email); fallback names the destination for documents over
+ * max_size (config_check.c checks it exists and is not smtp).
+ */
+static const struct provider_key provider_smtp_keys[] = {
+	{ "url", 1, NULL, provider_check_smtp_url },
+	{ "from", 1, NULL, provider_check_address },
+	{ "to", 0, NULL, provider_check_to },
+	{ "user", 0, NULL, provider_check_word },
+	{ "password_file", 0, NULL, provider_check_abspath },
+	{ "max_size", 0, "10M", provider_check_size },
+	{ "fallback", 0, NULL, provider_check_name },
+	PROVIDER_NET_KEYS,
+	{ NULL, 0, NULL, NULL }
+};
+
 /* A new provider adds one row here and its key table above. */
 static const struct provider provider_table[] = {
 	{ "localdir", provider_localdir_keys },
@@ -199,6 +222,7 @@ static const struct provider provider_table[] = {
 	{ "onedrive", provider_onedrive_keys },
 	{ "dropbox", provider_dropbox_keys },
 	{ "oauthtest", provider_oauthtest_keys },
+	{ "smtp", provider_smtp_keys },
 };
 
 /* the providers whose users must consent (OAuth 2.0) */
@@ -437,6 +461,81 @@ provider_check_text(const char *value, char *why, size_t whylen)
 			return -1;
 		}
 	return 0;
+}
+
+/* provider_check_smtp_url - smtp://host[:port] (STARTTLS is then
+ * required) or smtps://host[:port]: mail never goes in the clear */
+static int
+provider_check_smtp_url(const char *value, char *why, size_t whylen)
+{
+	const char *host = NULL;
+
+	if (strncmp(value, "smtp://", 7) == 0)
+		host = value + 7;
+	else if (strncmp(value, "smtps://", 8) == 0)
+		host = value + 8;
+	if (host != NULL && *host != '\0' && *host != '/' && *host != ':' &&
+	    strpbrk(value, " \t\"'\\") == NULL)
+		return 0;
+	(void)snprintf(why, whylen, "must be smtp://HOST[:PORT] (STARTTLS is "
+	    "required) or smtps://HOST[:PORT]");
+	return -1;
+}
+
+/* provider_check_address - a plain local@domain (mail.h's rule) */
+static int
+provider_check_address(const char *value, char *why, size_t whylen)
+{
+	if (cs_mail_address_ok(value))
+		return 0;
+	(void)snprintf(why, whylen, "not a plain address like "
+	    "scanner@example.org");
+	return -1;
+}
+
+/* provider_check_to - %u@domain style: holds %u before the '@', only %u
+ * and %% escapes, and a sample expansion is a plain address */
+static int
+provider_check_to(const char *value, char *why, size_t whylen)
+{
+	char sample[CS_MAIL_ADDR_MAX + 1];
+	const char *s, *at = strchr(value, '@'), *u = strstr(value, "%u");
+	size_t o = 0;
+
+	for (s = value; *s != '\0' && o + 6 < sizeof(sample); s++) {
+		if (*s != '%') {
+			sample[o++] = *s;
+			continue;
+		}
+		s++;
+		if (*s == 'u') {
+			memcpy(sample + o, "alice", 5);
+			o += 5;
+		} else if (*s == '%')
+			sample[o++] = '%';
+		else
+			break;
+	}
+	sample[o] = '\0';
+	if (*s == '\0' && u != NULL && at != NULL && u < at &&
+	    cs_mail_address_ok(sample))
+		return 0;
+	(void)snprintf(why, whylen, "must be an address template with %%u "
+	    "for the user name, e.g. %%u@example.org");
+	return -1;
+}
+
+/* provider_check_name - a destination name (resolved in config_check.c) */
+static int
+provider_check_name(const char *value, char *why, size_t whylen)
+{
+	size_t len = strlen(value);
+
+	if (len > 0 && len <= 64 && strspn(value, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == len)
+		return 0;
+	(void)snprintf(why, whylen, "must be the name of another destination");
+	return -1;
 }
 
 /* cs_provider_is_oauth - see config.h */

@@ -206,13 +206,28 @@ cs_mail_send(const struct cs_mail_server *srv, const char *to,
     const char *subject, const char *body,
     const struct cs_mail_attachment *att, char *why, size_t whylen)
 {
+	return cs_mail_send_status(srv, to, subject, body, att, why, whylen,
+	    NULL);
+}
+
+/* cs_mail_send_status - one message to one recipient, and what happened */
+cs_result
+cs_mail_send_status(const struct cs_mail_server *srv, const char *to,
+    const char *subject, const char *body,
+    const struct cs_mail_attachment *att, char *why, size_t whylen,
+    struct cs_mail_status *st)
+{
 	char err[CURL_ERROR_SIZE] = "";
 	struct curl_slist *rcpt = NULL, *hdr = NULL;
 	curl_mime *mime = NULL;
 	CURL *curl;
-	CURLcode cc;
+	CURLcode cc = CURLE_OK;
 	cs_result r;
+	off_t start = -1, end;
+	long reply = 0;
 
+	if (st != NULL)
+		memset(st, 0, sizeof(*st));
 	if (srv->url == NULL || (strncmp(srv->url, "smtp://", 7) != 0 &&
 	    strncmp(srv->url, "smtps://", 8) != 0)) {
 		(void)snprintf(why, whylen, "smtp_url must be smtp:// "
@@ -237,7 +252,23 @@ cs_mail_send(const struct cs_mail_server *srv, const char *to,
 		(void)snprintf(why, whylen, "cannot set up the SMTP transfer");
 		goto out;
 	}
-	if ((cc = curl_easy_perform(curl)) != CURLE_OK) {
+	if (att != NULL)
+		start = lseek(att->fd, 0, SEEK_CUR);
+	cc = curl_easy_perform(curl);
+	if (st != NULL) {
+		/* the offset says how far curl read: short of the end, the
+		 * final "." was never sent */
+		end = att != NULL && start >= 0 ? lseek(att->fd, 0, SEEK_CUR) :
+		    -1;
+		st->att_read = att == NULL ? 0 : end >= start && start >= 0 ?
+		    (unsigned long long)(end - start) : ~0ULL;
+		if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply) !=
+		    CURLE_OK)
+			reply = 0;
+		st->reply = reply;
+		st->curl_code = (int)cc;
+	}
+	if (cc != CURLE_OK) {
 		(void)snprintf(why, whylen, "%s: %s", srv->url, err[0] ? err :
 		    curl_easy_strerror(cc));
 		r = cc == CURLE_PEER_FAILED_VERIFICATION ||

@@ -38,6 +38,23 @@ cs_result cs_mail_send(const struct cs_mail_server *srv, const char *to,
     const char *subject, const char *body,
     const struct cs_mail_attachment *att, char *why, size_t whylen);
 
+/* What became of one transfer, for a caller that must know whether the
+ * message may have been accepted (the smtp upload provider): curl's
+ * CURLcode, the server's last reply code (0 when none) and how many
+ * attachment bytes curl had read when it stopped (by the fd's offset;
+ * ~0ULL when the fd cannot seek). */
+struct cs_mail_status {
+	int curl_code;
+	long reply;
+	unsigned long long att_read;
+};
+
+/* cs_mail_send_status - cs_mail_send that also fills *st (may be NULL) */
+cs_result cs_mail_send_status(const struct cs_mail_server *srv,
+    const char *to, const char *subject, const char *body,
+    const struct cs_mail_attachment *att, char *why, size_t whylen,
+    struct cs_mail_status *st);
+
 /* cs_mail_user_address - a local user's address by the site's rule:
  * "domain:example.org" (user@example.org), "map" (the line "user address"
  * of map_file), or "gecos" (the first GECOS field that looks like an

@@ -1,6 +1,6 @@
 /*
  * provider.h - the interface between cloudspool-upload and its network
- * providers (webdav, s3, gdrive, onedrive, dropbox).
+ * providers (webdav, s3, gdrive, onedrive, dropbox, smtp).
  *
  * A provider is one file (spoold/up_NAME.c) exporting one struct
  * up_provider, listed in the table in spoold/providers.c. Its deliver
@@ -26,7 +26,8 @@ struct up_http;
 enum up_class {
 	UP_TEMPORARY,	/* retry later: 5xx, 429, network and TLS failures */
 	UP_PERMANENT,	/* never retry: 400, 403, 404 folder gone, 413, 507 */
-	UP_AUTH		/* 401 / token invalid: refresh the token, run again */
+	UP_AUTH,	/* 401 / token invalid: refresh the token, run again */
+	UP_FALLBACK	/* smtp: over max_size; deliver to the fallback */
 };
 
 /* The outcome a provider leaves in its context: exactly one of done/fail. */
@@ -80,6 +81,7 @@ extern const struct up_provider up_s3_provider;
 extern const struct up_provider up_gdrive_provider;
 extern const struct up_provider up_onedrive_provider;
 extern const struct up_provider up_dropbox_provider;
+extern const struct up_provider up_smtp_provider;
 
 /* --- the daemon side (up_ctl.c) --- */
 

@@ -13,6 +13,7 @@ static const struct up_provider *const up_provider_table[] = {
 	&up_gdrive_provider,
 	&up_onedrive_provider,
 	&up_dropbox_provider,
+	&up_smtp_provider,
 };
 
 /* up_provider_find - see provider.h */

@@ -127,7 +127,8 @@ upload_parse(struct up_ctx *ctx, json_t *req, uint64_t doc_size)
 static cs_result
 upload_final(const struct up_ctx *ctx)
 {
-	static const char *const cls[] = { "temporary", "permanent", "auth" };
+	static const char *const cls[] = { "temporary", "permanent", "auth",
+	    "fallback" };
 	const struct up_outcome *o = &ctx->out;
 	json_t *msg;
 	cs_result r;

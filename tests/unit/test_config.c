@@ -575,6 +575,27 @@ network_providers_load_with_least_privilege_defaults(void **state)
 }
 
 static void
+smtp_destinations_load_with_a_10M_limit_and_a_fallback(void **state)
+{
+	struct cs_config cfg;
+
+	(void)state;
+	load_ok("good-smtp.conf", &cfg);
+	assert_int_equal(cfg.ndestinations, 3);
+	assert_string_equal(cs_destination_get(dest(&cfg, "mail"),
+	    "max_size"), "10M");
+	assert_string_equal(cs_destination_get(dest(&cfg, "mail"),
+	    "fallback"), "home");
+	assert_string_equal(cs_destination_get(dest(&cfg, "mail"), "to"),
+	    "%u@example.org");
+	assert_null(cs_destination_get(dest(&cfg, "mail-job-address"), "to"));
+	assert_string_equal(cs_destination_get(dest(&cfg,
+	    "mail-job-address"), "max_size"), "20M");
+	assert_false(cs_provider_is_oauth("smtp"));
+	cs_config_free(&cfg);
+}
+
+static void
 only_oauth_providers_need_consent(void **state)
 {
 	(void)state;
@@ -652,6 +673,8 @@ main(void)
 		cmocka_unit_test(directory_is_not_a_config_file),
 		cmocka_unit_test(
 		    network_providers_load_with_least_privilege_defaults),
+		cmocka_unit_test(
+		    smtp_destinations_load_with_a_10M_limit_and_a_fallback),
 		cmocka_unit_test(only_oauth_providers_need_consent),
 		cmocka_unit_test(error_buffer_may_be_small_or_absent),
 		cmocka_unit_test(free_is_safe_on_zeroed_freed_and_null),
