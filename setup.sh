@@ -78,7 +78,8 @@ print_usage() {
 	sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
-# install_upload_test_deps - s3rver (the uploader's S3 test server) from
+# install_upload_test_deps - s3rver and smtp-server (the uploader's S3 and
+# SMTP test servers) from
 # the npm registry into tests/upload/node_modules (git-ignored)
 install_upload_test_deps() {
 	heading "npm packages for the uploader's tests (tests/upload)"

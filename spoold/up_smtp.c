@@ -140,13 +140,16 @@ static cs_result
 smtp_failed(struct up_ctx *ctx, const struct cs_mail_status *st,
     const char *to, const char *why)
 {
+	char where[CS_MAIL_ADDR_MAX + 96];
 	json_t *fresh;
 	cs_result r;
 
 	if (!smtp_not_sent(ctx, st)) {
 		/* the server may hold it: at most once, never a 2nd copy */
-		up_done(ctx, "", "(email to the user; the server's answer to "
-		    "the message was lost; not re-sent)", 0);
+		(void)snprintf(where, sizeof(where), "email to %s (the "
+		    "server's answer to the message was lost; not re-sent)",
+		    to);
+		up_done(ctx, to, where, 0);
 		return CS_OK;
 	}
 	/* nothing went: the next run may send (start over) */
