@@ -71,6 +71,9 @@ struct cs_jobstate {
 	uint64_t ino;			/* staged file's inode (localdir) */
 	char upload[CS_UPSTATE_B64];	/* sealed upload state, "" when none */
 	uint32_t units_done;		/* documents of the job delivered */
+	char dest_override[65];		/* the destination taking the job
+					 * instead of its action's (smtp's
+					 * fallback), "" when none */
 };
 
 /* One document a job delivers (units.c), and all of them. */
@@ -250,16 +253,22 @@ cs_result upstate_open(const uint8_t key[CS_AEAD_KEY_LEN], const char *id,
 void upstate_key(const uint8_t sk[CS_X25519_LEN], const char *id,
     uint8_t key[CS_AEAD_KEY_LEN]);
 
-/* uploads_is_network - 1 when the action's destination is delivered by
- * the uploader (anything but localdir) */
-int uploads_is_network(const struct cs_daemon *d, const char *action);
+/* uploads_job_destination - the job's destination: its dest_override,
+ * else its action's; NULL when neither is configured */
+const struct cs_destination *uploads_job_destination(
+    const struct cs_daemon *d, const struct cs_jobstate *js);
+
+/* uploads_is_network - 1 when the job's destination is delivered by the
+ * uploader (anything but localdir) */
+int uploads_is_network(const struct cs_daemon *d,
+    const struct cs_jobstate *js);
 
 /* uploads_busy - 1 when an uploader is running for job id */
 int uploads_busy(const struct cs_daemon *d, const char *id);
 
-/* uploads_room - 1 when the action's destination is under its concurrency
+/* uploads_room - 1 when the job's destination is under its concurrency
  * limit */
-int uploads_room(const struct cs_daemon *d, const char *action);
+int uploads_room(const struct cs_daemon *d, const struct cs_jobstate *js);
 
 /* uploads_start - deliver units (taken over, whatever the result) from
  * unit js->units_done on, one uploader after another; on failure why

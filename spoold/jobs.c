@@ -145,13 +145,13 @@ jobs_agent(struct cs_daemon *d, enum agent_op op, const char *id,
     const struct cs_jobstate *js, const char *name, int data_fd,
     struct agent_rep *rep)
 {
-	const struct cs_action *act = cs_config_action(&d->cfg, js->action);
+	const struct cs_destination *dst = uploads_job_destination(d, js);
 	struct agent_req req;
 	cs_result r;
 
 	memset(&req, 0, sizeof(req));
 	memset(rep, 0, sizeof(*rep));
-	if (act == NULL) {
+	if (dst == NULL) {
 		snprintf(rep->detail, sizeof(rep->detail),
 		    "action '%s' is no longer configured", js->action);
 		rep->permanent = 1;
@@ -160,7 +160,7 @@ jobs_agent(struct cs_daemon *d, enum agent_op op, const char *id,
 	req.op = op;
 	req.uid = js->uid;
 	req.ino = js->ino;
-	snprintf(req.dest, sizeof(req.dest), "%s", act->destination->name);
+	snprintf(req.dest, sizeof(req.dest), "%s", dst->name);
 	snprintf(req.job, sizeof(req.job), "%s", id);
 	snprintf(req.name, sizeof(req.name), "%s", name != NULL ? name : "-");
 	if ((r = agent_call(d->agent_fd, &req, data_fd, rep)) != CS_OK) {
@@ -408,7 +408,7 @@ jobs_processed(struct cs_daemon *d, struct work_result *w)
 		units_free(&u);
 		return;
 	}
-	if (uploads_is_network(d, js->action)) {
+	if (uploads_is_network(d, js)) {
 		r = uploads_start(d, w->dir, w->id, js, &w->job, &u, why,
 		    sizeof(why));
 		if (r != CS_OK)
@@ -490,8 +490,8 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 		return;
 	}
 	/* at its destination's concurrency limit: wait, no attempt counted */
-	if (!work_room(d) || (uploads_is_network(d, js.action) &&
-	    !uploads_room(d, js.action)))
+	if (!work_room(d) || (uploads_is_network(d, &js) &&
+	    !uploads_room(d, &js)))
 		return;
 	jobs_deliver(d, dir, id, &js);
 }

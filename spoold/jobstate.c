@@ -41,7 +41,7 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 {
 	char name[96], *buf;
 	json_t *o;
-	const char *action, *upload = "";
+	const char *action, *upload = "", *over = "";
 	json_int_t dl, nt, at, uid, ph, ino = 0, units = 0;
 	size_t len;
 	cs_result r;
@@ -56,14 +56,16 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	free(buf);
 	if (r != CS_OK)
 		return r;
-	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I, s?I, s?s, s?I}",
+	if (json_unpack(o, "{s:I, s:I, s:I, s:I, s:s, s:I, s?I, s?s, s?I, s?s}",
 	    "deadline", &dl, "next_try", &nt, "attempts", &at, "uid", &uid,
 	    "action", &action, "phase", &ph, "ino", &ino, "upload", &upload,
-	    "units_done", &units) != 0 || units < 0 || units > UINT32_MAX ||
+	    "units_done", &units, "dest_override", &over) != 0 ||
+	    units < 0 || units > UINT32_MAX ||
 	    at < 0 || at > UINT32_MAX || uid < 0 || uid > UINT32_MAX ||
 	    ph < CS_PHASE_NONE || ph > CS_PHASE_UPLOADING ||
 	    strlen(action) >= sizeof(js->action) ||
-	    strlen(upload) >= sizeof(js->upload)) {
+	    strlen(upload) >= sizeof(js->upload) ||
+	    strlen(over) >= sizeof(js->dest_override)) {
 		json_decref(o);
 		return CS_ERR_FORMAT;
 	}
@@ -76,6 +78,7 @@ jobstate_load(int dirfd, const char *id, struct cs_jobstate *js)
 	js->ino = (uint64_t)ino;
 	memcpy(js->upload, upload, strlen(upload) + 1);
 	js->units_done = (uint32_t)units;
+	memcpy(js->dest_override, over, strlen(over) + 1);
 	json_decref(o);
 	return CS_OK;
 }
@@ -98,6 +101,13 @@ jobstate_save(int dirfd, const char *id, const struct cs_jobstate *js)
 	    "uid", (json_int_t)js->uid, "action", js->action,
 	    "phase", (json_int_t)js->phase, "ino", (json_int_t)js->ino,
 	    "upload", js->upload, "units_done", (json_int_t)js->units_done);
+	/* optional: absent in records of jobs that never fell back */
+	if (o != NULL && js->dest_override[0] != '\0' &&
+	    json_object_set_new(o, "dest_override",
+	    json_string(js->dest_override)) != 0) {
+		json_decref(o);
+		return CS_ERR_NOMEM;
+	}
 	if (o == NULL)
 		return CS_ERR_INVAL;
 	if ((buf = malloc(STATE_MAX)) == NULL) {

@@ -62,20 +62,29 @@ uploads_kill(const struct upload_slot *s)
 		(void)kill(s->pid, SIGKILL);
 }
 
-/* uploads_destination - the action's destination, or NULL */
-static const struct cs_destination *
-uploads_destination(const struct cs_daemon *d, const char *action)
+/* uploads_job_destination - see daemon.h */
+const struct cs_destination *
+uploads_job_destination(const struct cs_daemon *d,
+    const struct cs_jobstate *js)
 {
-	const struct cs_action *a = cs_config_action(&d->cfg, action);
+	const struct cs_action *a = cs_config_action(&d->cfg, js->action);
+	size_t i;
 
-	return a != NULL ? a->destination : NULL;
+	if (js->dest_override[0] == '\0')
+		return a != NULL ? a->destination : NULL;
+	/* a fallback the admin has since removed leaves the job nowhere */
+	for (i = 0; i < d->cfg.ndestinations; i++)
+		if (strcmp(d->cfg.destinations[i].name, js->dest_override) ==
+		    0)
+			return &d->cfg.destinations[i];
+	return NULL;
 }
 
 /* uploads_is_network - see daemon.h */
 int
-uploads_is_network(const struct cs_daemon *d, const char *action)
+uploads_is_network(const struct cs_daemon *d, const struct cs_jobstate *js)
 {
-	const struct cs_destination *dst = uploads_destination(d, action);
+	const struct cs_destination *dst = uploads_job_destination(d, js);
 
 	return dst != NULL && strcmp(dst->provider, "localdir") != 0;
 }
@@ -94,9 +103,9 @@ uploads_busy(const struct cs_daemon *d, const char *id)
 
 /* uploads_room - see daemon.h */
 int
-uploads_room(const struct cs_daemon *d, const char *action)
+uploads_room(const struct cs_daemon *d, const struct cs_jobstate *js)
 {
-	const struct cs_destination *dst = uploads_destination(d, action);
+	const struct cs_destination *dst = uploads_job_destination(d, js);
 	const char *v;
 	unsigned long limit = UPLOAD_DEFAULT_CONCURRENCY;
 	size_t i, running = 0;
@@ -221,8 +230,7 @@ static json_t *
 uploads_request(struct cs_daemon *d, const struct upload_slot *s,
     char *why, size_t whylen)
 {
-	const struct cs_destination *dst = uploads_destination(d,
-	    s->js.action);
+	const struct cs_destination *dst = uploads_job_destination(d, &s->js);
 	const struct delivery_unit *u = &s->units.unit[s->js.units_done];
 	char hex[2 * CS_HASH_LEN + 1], rid[CS_JOB_ID_MAX + 16];
 	json_t *req, *state = NULL, *token = NULL;
@@ -389,7 +397,7 @@ uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	s->dir = dir;
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	snprintf(s->dest, sizeof(s->dest), "%s",
-	    uploads_destination(d, js->action)->name);
+	    uploads_job_destination(d, js)->name);
 	memcpy(s->key, j->state_key, sizeof(s->key));
 	s->meta = j->meta;
 	s->units = *units;
@@ -447,6 +455,39 @@ uploads_checkpoint(struct cs_daemon *d, struct upload_slot *s, json_t *state)
 	}
 }
 
+/* uploads_fallback - class "fallback" (smtp over max_size): the job goes
+ * to the destination's fallback instead, at once; 0 done, -1 there is
+ * none to go to (then the failure is permanent) */
+static int
+uploads_fallback(struct cs_daemon *d, struct upload_slot *s,
+    const char *reason)
+{
+	const struct cs_destination *dst = uploads_job_destination(d, &s->js);
+	const char *fb = dst != NULL ? cs_destination_get(dst, "fallback") :
+	    NULL;
+	char why[600];
+
+	/* one hop only: a fallback never falls back again */
+	if (fb == NULL || s->js.dest_override[0] != '\0' ||
+	    strlen(fb) >= sizeof(s->js.dest_override))
+		return -1;
+	snprintf(s->js.dest_override, sizeof(s->js.dest_override), "%s", fb);
+	if (uploads_job_destination(d, &s->js) == NULL) {
+		s->js.dest_override[0] = '\0';
+		return -1;
+	}
+	s->js.upload[0] = '\0';	/* the uploader state was the mail's */
+	daemon_audit_job(d, "fallback", s->id, json_pack("{s:s, s:s, s:s}",
+	    "destination", s->dest, "fallback", fb, "reason", reason));
+	snprintf(why, sizeof(why), "to fallback '%s': %.500s", fb, reason);
+	jobs_defer_after(d, s->dir, s->id, &s->js, why, 0);
+	/* no backoff: the fallback is tried on the next pass */
+	s->js.next_try = d->now;
+	if (jobstate_save(d->sp.dir[CS_DIR_DEFERRED], s->id, &s->js) != CS_OK)
+		cs_log(LOG_ERR, "%s: cannot save the fallback's record", s->id);
+	return 0;
+}
+
 /* uploads_failed - act on a "fail" message */
 static void
 uploads_failed(struct cs_daemon *d, struct upload_slot *s, json_t *msg)
@@ -459,7 +500,9 @@ uploads_failed(struct cs_daemon *d, struct upload_slot *s, json_t *msg)
 	    &reason, "retry_after", &retry_after, "http_status", &status);
 	if (retry_after < 0)
 		retry_after = 0;
-	if (strcmp(cls, "permanent") == 0) {
+	if (strcmp(cls, "fallback") == 0 && uploads_fallback(d, s, reason) == 0)
+		return;
+	if (strcmp(cls, "permanent") == 0 || strcmp(cls, "fallback") == 0) {
 		snprintf(why, sizeof(why), "undeliverable: %.500s", reason);
 		daemon_audit_job(d, "delivery failed", s->id, json_pack(
 		    "{s:s, s:s, s:I}", "destination", s->dest, "reason", reason,
