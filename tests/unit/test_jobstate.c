@@ -35,7 +35,7 @@ setup(void **state)
 
 	if (s == NULL)
 		return -1;
-	snprintf(s->path, sizeof(s->path), "test-jobstate-XXXXXX");
+	snprintf(s->path, sizeof(s->path), "/tmp/cs_jobstate_XXXXXX");
 	if (mkdtemp(s->path) == NULL ||
 	    (s->fd = open(s->path, O_RDONLY | O_DIRECTORY)) < 0) {
 		free(s);
