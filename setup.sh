@@ -79,8 +79,8 @@ print_usage() {
 }
 
 # install_upload_test_deps - s3rver and smtp-server (the uploader's S3 and
-# SMTP test servers) from
-# the npm registry into tests/upload/node_modules (git-ignored)
+# SMTP test servers) from the npm registry into tests/upload/node_modules
+# (git-ignored)
 install_upload_test_deps() {
 	heading "npm packages for the uploader's tests (tests/upload)"
 	(cd "$SRC_DIR/tests/upload" && npm ci --no-audit --no-fund)
