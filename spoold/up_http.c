@@ -434,10 +434,13 @@ up_http_fail(struct up_ctx *ctx, const struct up_http_resp *resp,
 	if (st == 401)
 		up_fail(ctx, UP_AUTH, -1, st, "%s: HTTP 401 (token or "
 		    "credentials refused): %s", what, snip);
-	else if (st == 429 || st == 408 || st == 425 ||
+	/* 423 Locked: a WebDAV server keeps the lock of a PUT we were killed
+	 * in the middle of (a daemon restart) until it notices: retry later */
+	else if (st == 429 || st == 408 || st == 425 || st == 423 ||
 	    (st >= 500 && st != 501 && st != 505 && st != 507) ||
 	    /* Google's rate limits come as 403 with these reasons */
-	    (st == 403 && (strstr(resp->body, "ateLimitExceeded") != NULL)))
+	    (st == 403 && resp->body != NULL &&
+	    strstr(resp->body, "ateLimitExceeded") != NULL))
 		up_fail(ctx, UP_TEMPORARY, retry, st, "%s: HTTP %ld: %s", what,
 		    st, snip);
 	else

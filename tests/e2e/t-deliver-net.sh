@@ -150,7 +150,8 @@ if wait_until 30 part_is_growing; then
 		not_ok "... exactly one copy, no partial file left" "$(find "$DAV" | head -n 20)"
 	fi
 	ok_if "the big job is recorded delivered once" test "$(audit_count delivered "$bid")" -eq 1
-	ok_if "... after two upload attempts" test "$(audit_count "upload started" "$bid")" -eq 2
+	# the server may still hold the killed PUT's lock (423): retried
+	ok_if "... after more than one upload attempt" test "$(audit_count "upload started" "$bid")" -ge 2
 else
 	not_ok "a 40 MiB upload is under way (part file on the server)" "$(tail -n 20 "$LOGS/daemon.log")"
 fi
