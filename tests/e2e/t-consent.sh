@@ -18,9 +18,9 @@
 #      shredded with "not authorized" and a notice email goes out.
 # Delivery of released jobs to a provider that checks the bearer token is
 # the delivery issue's (providers land there); here release is asserted.
-. "$(dirname "$0")/lib.sh"
-
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+. "$SRC_DIR/tests/e2e/lib.sh"
+
 PEERS_DIR=$SRC_DIR/tests/consent
 AUTHD=${CS_AUTHD:-$CS_SBINDIR/cloudspool-authd}
 SHOTS=${CS_SHOT_DIR:-$SRC_DIR/build/test-logs/consent}
