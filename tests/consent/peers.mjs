@@ -28,7 +28,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true, methods: ['S256'] },
   features: { revocation: { enabled: true }, devInteractions: { enabled: true } },
   scopes: ['openid', 'offline_access'],
-  ttl: { AccessToken: 3600, AuthorizationCode: 120, RefreshToken: 86400 },
+  ttl: { AccessToken: 30, AuthorizationCode: 120, RefreshToken: 86400 },
   // a consent is asked every time, so the test sees the page
   loadExistingGrant: async () => undefined,
   cookies: { keys: ['cloudspool-consent-test-cookie-key'] },

@@ -10,8 +10,9 @@
 #      build/test-logs/consent/); the grant lands in the vault and both
 #      held jobs are released at once;
 #   3. attacks: the link again, the callback again (replayed state), a
-#      forged state, a token record copied to another user, a tampered
-#      record: each refused, audited, nothing stored;
+#      forged state, a token record copied to another user: each refused,
+#      audited, nothing stored (a tampered record: tests/unit/test_vault);
+#      invalid_grant on refresh: record deleted, a new consent email;
 #   4. TLS: TLS 1.1, a static-RSA suite and plain HTTP refused by authd;
 #      libcurl (the daemon's SMTP) refuses a certificate from another CA;
 #   5. expiry under libfaketime: at authorization_hold the held job is
@@ -129,6 +130,17 @@ curl_cb() {
 	curl -s -o /dev/null -w '%{http_code}' --cacert "$TEST_ROOT/tls/ca.pem" "$1"
 }
 
+# start_peers - (re)start oidc-provider and smtp-server; a restart forgets
+# every grant the provider gave (its store is in memory)
+start_peers() {
+	[ -n "$PEERS_PID" ] && kill "$PEERS_PID" 2>/dev/null && wait "$PEERS_PID" 2>/dev/null
+	node "$PEERS_DIR/peers.mjs" "$TEST_ROOT/tls/server.pem" "$TEST_ROOT/tls/server.key" \
+		"$OIDC_PORT" "$SMTP_PORT" "$CB/callback" "$WORK/mail" >"$LOGS/peers.log" 2>&1 &
+	PEERS_PID=$!
+	wait_until 20 grep -q 'peers ready' "$LOGS/peers.log" ||
+		bail_out "oidc-provider/smtp-server did not start" "$(cat "$LOGS/peers.log")"
+}
+
 setup_standard
 make_tls
 printf 'cs_bob fr\n' >"$TEST_ROOT/locales"
@@ -137,11 +149,7 @@ install -d -m 0755 "$SHOTS"
 install -d -m 0700 "$WORK/mail"
 EXTRA_SEARCH_DIRS+=("$TEST_ROOT/authd-state" "$WORK/mail")
 
-node "$PEERS_DIR/peers.mjs" "$TEST_ROOT/tls/server.pem" "$TEST_ROOT/tls/server.key" \
-	"$OIDC_PORT" "$SMTP_PORT" "$CB/callback" "$WORK/mail" >"$LOGS/peers.log" 2>&1 &
-PEERS_PID=$!
-wait_until 20 grep -q 'peers ready' "$LOGS/peers.log" ||
-	bail_out "oidc-provider/smtp-server did not start" "$(cat "$LOGS/peers.log")"
+start_peers
 
 start_daemon --faketime
 "$AUTHD" -c "$CONF" -e >>"$LOGS/authd.log" 2>&1 </dev/null &
@@ -215,12 +223,22 @@ ok_if "a token record copied to another user does not open: bob's job is held" t
 ok_if "audit: the failed read is recorded" bash -c "jq -e 'select(.event==\"vault-read\" and .uid==$bob_uid and (.result|test(\"authentication\")))' '$SPOOL/audit/audit.log' >/dev/null"
 wait_until 20 test "$(mails_to cs_bob@example.test)" -ge 1
 ok_if "bob is asked for consent (in French, his locale)" bash -c "grep -l '^To: cs_bob@example.test' '$WORK/mail'/*.eml | xargs grep -q 'Subject: =?UTF-8?B?'"
-printf '\x01' | dd of="$SPOOL/tokens/$alice_uid-cloud" bs=1 seek=40 conv=notrunc 2>/dev/null
+
+# ---- invalid_grant on refresh. Access tokens live 30 s at the provider,
+# under the 60 s margin, so every read refreshes; the provider keeps its
+# grants in memory, so restarting it makes the stored refresh token
+# unknown: invalid_grant.
+ok_if "audit: the token was refreshed before use (rotation stored)" bash -c "jq -e 'select(.event==\"token-refreshed\")' '$SPOOL/audit/audit.log' >/dev/null"
+start_peers
 m5=$(new_marker)
 doc5=$(user_document cs_alice scan5.txt "$m5")
 submit_as cs_alice "$doc5" -a c
 wait_until 20 test -f "$SPOOL/hold/$RUN_OUT"
-ok_if "a tampered vault record does not open: the job is held" test -f "$SPOOL/hold/$RUN_OUT"
+ok_if "invalid_grant on refresh: the job is held" test -f "$SPOOL/hold/$RUN_OUT"
+ok_if "invalid_grant on refresh: the vault record is deleted" test ! -e "$SPOOL/tokens/$alice_uid-cloud"
+ok_if "audit: token-revoked" bash -c "jq -e 'select(.event==\"token-revoked\")' '$SPOOL/audit/audit.log' >/dev/null"
+wait_until 20 test "$(mails_to cs_alice@example.test)" -ge 2
+ok_if "a new consent email while the hold lasts" test "$(mails_to cs_alice@example.test)" -eq 2
 
 # ---- 4. TLS policy at authd and in libcurl
 ok_if "authd refuses TLS 1.1" bash -c "! gnutls-cli --no-ca-verification --priority NORMAL:-VERS-ALL:+VERS-TLS1.1 -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
