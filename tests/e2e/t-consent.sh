@@ -53,8 +53,10 @@ make_tls() {
 	printf 'cn = cloudspool test CA\nca\ncert_signing_key\nexpiration_days = 2\n' >"$d/ca.tmpl"
 	certtool --generate-self-signed --load-privkey "$d/ca.key" --template "$d/ca.tmpl" \
 		--outfile "$d/ca.pem" 2>/dev/null
-	certtool --generate-privkey --key-type ecdsa --outfile "$d/server.key" 2>/dev/null
-	printf 'cn = 127.0.0.1\nip_address = 127.0.0.1\ntls_www_server\nsigning_key\nexpiration_days = 2\n' >"$d/server.tmpl"
+	# RSA, so that a static-RSA key exchange would be possible were the
+	# policy to allow it: the refusal below then means something
+	certtool --generate-privkey --key-type rsa --bits 2048 --outfile "$d/server.key" 2>/dev/null
+	printf 'cn = 127.0.0.1\nip_address = 127.0.0.1\ntls_www_server\nsigning_key\nencryption_key\nexpiration_days = 2\n' >"$d/server.tmpl"
 	certtool --generate-certificate --load-privkey "$d/server.key" --load-ca-certificate "$d/ca.pem" \
 		--load-ca-privkey "$d/ca.key" --template "$d/server.tmpl" --outfile "$d/server.pem" 2>/dev/null
 	certtool --generate-privkey --key-type ecdsa --outfile "$d/other.key" 2>/dev/null
@@ -115,8 +117,8 @@ link_in_last_mail_to() {
 	local f
 	f=$(grep -l "^To: $1" "$WORK/mail"/*.eml 2>/dev/null | sort | tail -n 1)
 	[ -n "$f" ] || return 1
-	# quoted-printable may wrap the link: join soft line breaks first
-	sed -e ':a' -e '/=$/{N;s/=\n//;ba}' "$f" | sed 's/=3D/=/g' |
+	# quoted-printable wraps the link: drop CRs, join soft line breaks
+	tr -d '\r' <"$f" | sed -e ':a' -e '/=$/{N;s/=\n//;ba}' | sed 's/=3D/=/g' |
 		grep -oE "$CB/authorize\?t=[A-Za-z0-9_-]{43}" | tail -n 1
 }
 
@@ -242,7 +244,9 @@ ok_if "a new consent email while the hold lasts" test "$(mails_to cs_alice@examp
 
 # ---- 4. TLS policy at authd and in libcurl
 ok_if "authd refuses TLS 1.1" bash -c "! gnutls-cli --no-ca-verification --priority NORMAL:-VERS-ALL:+VERS-TLS1.1 -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
-ok_if "authd refuses a static-RSA (not forward-secret) suite" bash -c "! gnutls-cli --no-ca-verification --priority NORMAL:-KX-ALL:+RSA -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
+ok_if "authd refuses a static-RSA (not forward-secret) suite" bash -c "! gnutls-cli --no-ca-verification --priority NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
+ok_if "authd refuses a CBC suite in TLS 1.2" bash -c "! gnutls-cli --no-ca-verification --priority NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
+ok_if "authd accepts TLS 1.2 with ECDHE-RSA and AES-GCM (the refusals above are not vacuous)" bash -c "gnutls-cli --x509cafile $TEST_ROOT/tls/ca.pem --priority NORMAL:-VERS-ALL:+VERS-TLS1.2 -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
 ok_if "authd accepts TLS 1.3 (the check above can fail)" bash -c "gnutls-cli --x509cafile $TEST_ROOT/tls/ca.pem -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
 ok_if "authd refuses plain HTTP" bash -c "! curl -s -o /dev/null http://127.0.0.1:$AUTHD_PORT/authorize"
 
