@@ -29,8 +29,6 @@ const provider = new Provider(issuer, {
   features: { revocation: { enabled: true }, devInteractions: { enabled: true } },
   scopes: ['openid', 'offline_access'],
   ttl: { AccessToken: 30, AuthorizationCode: 120, RefreshToken: 86400 },
-  // a consent is asked every time, so the test sees the page
-  loadExistingGrant: async () => undefined,
   cookies: { keys: ['cloudspool-consent-test-cookie-key'] },
 });
 provider.proxy = false;
