@@ -142,7 +142,8 @@ main(void)
 
 	if (access(SOFTHSM_LIB, R_OK) != 0 ||
 	    system("command -v p11tool >/dev/null") != 0) {
-		printf("1..0 # SKIP softhsm2 or p11tool not installed\n");
+		/* one counted line: the runner treats no result as failure */
+		printf("1..1\nok 1 # SKIP softhsm2 or p11tool not installed\n");
 		return 0;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
