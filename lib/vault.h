@@ -86,6 +86,10 @@ cs_result cs_vault_get(struct cs_vault *v, uid_t uid, const char *user,
     const char *destination, const char *reason, const char *job,
     uint8_t **data, size_t *len);
 
+/* cs_vault_has - 1 when a record for (uid, destination) exists; reads
+ * nothing of it (no audit needed) */
+int cs_vault_has(struct cs_vault *v, uid_t uid, const char *destination);
+
 /* cs_vault_delete - shred the record; CS_ERR_NOTFOUND when none */
 cs_result cs_vault_delete(struct cs_vault *v, uid_t uid,
     const char *destination);

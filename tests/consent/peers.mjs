@@ -35,7 +35,8 @@ provider.proxy = false;
 https.createServer(tls, provider.callback()).listen(Number(oidcPort), '127.0.0.1');
 
 fs.mkdirSync(mailDir, { recursive: true });
-let n = 0;
+// numbering goes on across a restart (the invalid_grant test restarts us)
+let n = fs.readdirSync(mailDir).filter((f) => f.endsWith('.eml')).length;
 const smtp = new SMTPServer({
   secure: false,
   key: tls.key,

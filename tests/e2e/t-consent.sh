@@ -200,7 +200,7 @@ ok_if "the vault record holds no token in the clear" bash -c "! grep -qa 'access
 wait_until 20 test "$(held_count)" -eq 0
 ok_if "both held jobs were released at once" test "$(held_count)" -eq 0
 ok_if "audit: granted once, released twice" bash -c "$(declare -f audit_count audit_log_file); SPOOL=$SPOOL; [ \$(audit_count granted) -eq 1 ] && [ \$(audit_count released) -eq 2 ]"
-ok_if "audit: every vault read names its job and why" bash -c "jq -e 'select(.event==\"vault-read\") | select(.job and .why==\"delivery\")' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "audit: every vault read names its job and why" bash -c "jq -s -e 'any(.[]; .event==\"vault-read\" and .job != null and .why==\"delivery\")' '$SPOOL/audit/audit.log' >/dev/null"
 ok_if "audit: authd's events arrive in the chain (consent-link-opened)" bash -c "$(declare -f audit_count audit_log_file); SPOOL=$SPOOL; [ \$(audit_count consent-link-opened) -ge 1 ]"
 m3=$(new_marker)
 doc3=$(user_document cs_alice scan3.txt "$m3")
@@ -225,7 +225,7 @@ submit_as cs_bob "$doc4" -a c
 bob_job=$RUN_OUT
 wait_until 20 test -f "$SPOOL/hold/$bob_job"
 ok_if "a token record copied to another user does not open: bob's job is held" test -f "$SPOOL/hold/$bob_job"
-ok_if "audit: the failed read is recorded" bash -c "jq -e 'select(.event==\"vault-read\" and .uid==$bob_uid and (.result|test(\"authentication\")))' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "audit: the failed read is recorded" bash -c "jq -s -e 'any(.[]; .event==\"vault-read\" and .uid==$bob_uid and (.result|test(\"authentication\")))' '$SPOOL/audit/audit.log' >/dev/null"
 wait_until 20 test "$(mails_to cs_bob@example.test)" -ge 1
 ok_if "bob is asked for consent (in French, his locale)" bash -c "$(declare -f mail_texts_to); WORK=$WORK PEERS_DIR=$PEERS_DIR; mail_texts_to cs_bob@example.test | grep -q 'Subject: Num.risation en attente'"
 
@@ -233,7 +233,7 @@ ok_if "bob is asked for consent (in French, his locale)" bash -c "$(declare -f m
 # under the 60 s margin, so every read refreshes; the provider keeps its
 # grants in memory, so restarting it makes the stored refresh token
 # unknown: invalid_grant.
-ok_if "audit: the token was refreshed before use (rotation stored)" bash -c "jq -e 'select(.event==\"token-refreshed\")' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "audit: the token was refreshed before use (rotation stored)" bash -c "jq -s -e 'any(.[]; .event==\"token-refreshed\")' '$SPOOL/audit/audit.log' >/dev/null"
 start_peers
 m5=$(new_marker)
 doc5=$(user_document cs_alice scan5.txt "$m5")
@@ -241,7 +241,7 @@ submit_as cs_alice "$doc5" -a c
 wait_until 20 test -f "$SPOOL/hold/$RUN_OUT"
 ok_if "invalid_grant on refresh: the job is held" test -f "$SPOOL/hold/$RUN_OUT"
 ok_if "invalid_grant on refresh: the vault record is deleted" test ! -e "$SPOOL/tokens/$alice_uid-cloud"
-ok_if "audit: token-revoked" bash -c "jq -e 'select(.event==\"token-revoked\")' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "audit: token-revoked" bash -c "jq -s -e 'any(.[]; .event==\"token-revoked\")' '$SPOOL/audit/audit.log' >/dev/null"
 wait_until 20 test "$(mails_to cs_alice@example.test)" -ge 2
 ok_if "a new consent email while the hold lasts" test "$(mails_to cs_alice@example.test)" -eq 2
 
@@ -257,7 +257,7 @@ ok_if "authd refuses plain HTTP" bash -c "! curl -s -o /dev/null http://127.0.0.
 set_fake_offset +25h
 wait_until 30 bash -c "[ ! -e '$SPOOL/hold/$bob_job' ]"
 ok_if "at authorization_hold the held job is shredded" test ! -e "$SPOOL/hold/$bob_job"
-ok_if "audit: shredded with reason not authorized" bash -c "jq -e 'select(.event==\"shredded\" and .job==\"$bob_job\" and (.reason|test(\"not authorized\")))' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "audit: shredded with reason not authorized" bash -c "jq -s -e 'any(.[]; .event==\"shredded\" and .job==\"$bob_job\" and (.reason|test(\"not authorized\")))' '$SPOOL/audit/audit.log' >/dev/null"
 wait_until 30 bash -c "$(declare -f mail_texts_to); WORK=$WORK PEERS_DIR=$PEERS_DIR; mail_texts_to cs_bob@example.test | grep -q 'Fichier : scan4.txt'"
 ok_if "bob gets the notice naming the file, in French" bash -c "$(declare -f mail_texts_to); WORK=$WORK PEERS_DIR=$PEERS_DIR; mail_texts_to cs_bob@example.test | grep -q 'Fichier : scan4.txt'"
 set_fake_offset +0
@@ -272,8 +272,8 @@ m6=$(new_marker)
 doc6=$(user_document cs_bob scan6.txt "$m6")
 start_daemon
 submit_as cs_bob "$doc6" -a c
-wait_until 20 bash -c "jq -e 'select(.event==\"mail-failed\")' '$SPOOL/audit/audit.log' >/dev/null"
-ok_if "SMTP with a certificate from another CA: refused, audited mail-failed" bash -c "jq -e 'select(.event==\"mail-failed\")' '$SPOOL/audit/audit.log' >/dev/null && [ \$(ls '$WORK/mail' | wc -l) -eq $before ]"
+wait_until 20 bash -c "jq -s -e 'any(.[]; .event==\"mail-failed\")' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "SMTP with a certificate from another CA: refused, audited mail-failed" bash -c "jq -s -e 'any(.[]; .event==\"mail-failed\")' '$SPOOL/audit/audit.log' >/dev/null && [ \$(ls '$WORK/mail' | wc -l) -eq $before ]"
 
 stop_daemon
 stop_peers
