@@ -245,6 +245,17 @@ ok_if "audit: token-revoked" bash -c "jq -s -e 'any(.[]; .event==\"token-revoked
 wait_until 20 test "$(mails_to cs_alice@example.test)" -ge 2
 ok_if "a new consent email while the hold lasts" test "$(mails_to cs_alice@example.test)" -eq 2
 
+# ---- consent again with the new link, then an admin revokes it
+link2=$(link_in_last_mail_to cs_alice@example.test)
+out=$(cd "$PEERS_DIR" && node browser.mjs "$link2" cs_alice "$SHOTS" alice-again 2>>"$LOGS/browser.log")
+diag "browser: $out"
+wait_until 20 test -f "$SPOOL/tokens/$alice_uid-cloud"
+ok_if "the new link works: consent stored again" test -f "$SPOOL/tokens/$alice_uid-cloud"
+run_cmd "$CTL" -c "$CONF" revoke cs_alice cloud
+ok_if "cloudspoolctl revoke: revoked at the provider (RFC 7009)" bash -c "[ $RUN_STATUS -eq 0 ] && grep -q 'provider: revoked' <<<'$RUN_OUT'"
+ok_if "cloudspoolctl revoke: the record is gone" test ! -e "$SPOOL/tokens/$alice_uid-cloud"
+ok_if "audit: token-revoked by the admin, after an audited read" bash -c "jq -s -e 'any(.[]; .event==\"token-revoked\" and .admin != null and .provider==\"revoked\") and any(.[]; .event==\"vault-read\" and .why==\"revocation\")' '$SPOOL/audit/audit.log'"
+
 # ---- 4. TLS policy at authd and in libcurl
 ok_if "authd refuses TLS 1.1" bash -c "! gnutls-cli --no-ca-verification --priority NORMAL:-VERS-ALL:+VERS-TLS1.1 -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
 ok_if "authd refuses a static-RSA (not forward-secret) suite" bash -c "! gnutls-cli --no-ca-verification --priority NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+RSA -p $AUTHD_PORT 127.0.0.1 </dev/null >/dev/null 2>&1"
