@@ -151,6 +151,7 @@ make_tls
 printf 'cs_bob fr\n' >"$TEST_ROOT/locales"
 consent_config | install_config "$CONF"
 install -d -m 0755 "$SHOTS"
+rm -f "$SHOTS"/*.png
 install -d -m 0700 "$WORK/mail"
 EXTRA_SEARCH_DIRS+=("$TEST_ROOT/authd-state" "$WORK/mail")
 
