@@ -133,6 +133,28 @@ mail_headers(const struct cs_mail_server *srv, const char *to,
 	return h;
 }
 
+/* mail_crlf - body with every bare LF made CRLF (malloc'd): the
+ * quoted-printable encoder breaks lines only at CRLF, and would encode a
+ * bare LF as =0A, making one long line */
+static char *
+mail_crlf(const char *body)
+{
+	size_t n = 0, i, o = 0;
+	char *out;
+
+	for (i = 0; body[i] != '\0'; i++)
+		n += body[i] == '\n' && (i == 0 || body[i - 1] != '\r') ? 2 : 1;
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (i = 0; body[i] != '\0'; i++) {
+		if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))
+			out[o++] = '\r';
+		out[o++] = body[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* mail_mime - the text part and the optional attachment */
 static curl_mime *
 mail_mime(CURL *curl, const char *body, const struct cs_mail_attachment *att)
@@ -220,6 +242,7 @@ cs_mail_send_status(const struct cs_mail_server *srv, const char *to,
 	char err[CURL_ERROR_SIZE] = "";
 	struct curl_slist *rcpt = NULL, *hdr = NULL;
 	curl_mime *mime = NULL;
+	char *text = NULL;
 	CURL *curl;
 	CURLcode cc = CURLE_OK;
 	cs_result r;
@@ -246,7 +269,8 @@ cs_mail_send_status(const struct cs_mail_server *srv, const char *to,
 	r = CS_ERR_NOMEM;
 	if ((rcpt = curl_slist_append(NULL, to)) == NULL ||
 	    (hdr = mail_headers(srv, to, subject)) == NULL ||
-	    (mime = mail_mime(curl, body, att)) == NULL)
+	    (text = mail_crlf(body)) == NULL ||
+	    (mime = mail_mime(curl, text, att)) == NULL)
 		goto out;
 	if ((r = mail_setup(curl, srv, rcpt, hdr, mime, err)) != CS_OK) {
 		(void)snprintf(why, whylen, "cannot set up the SMTP transfer");
@@ -277,6 +301,7 @@ cs_mail_send_status(const struct cs_mail_server *srv, const char *to,
 	}
 out:
 	curl_mime_free(mime);
+	free(text);
 	curl_slist_free_all(hdr);
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(curl);

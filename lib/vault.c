@@ -275,6 +275,17 @@ cs_vault_get(struct cs_vault *v, uid_t uid, const char *user,
 	return r;
 }
 
+/* cs_vault_has - does the record exist */
+int
+cs_vault_has(struct cs_vault *v, uid_t uid, const char *destination)
+{
+	char name[CS_VAULT_NAME_MAX];
+
+	return cs_vault_record_name(uid, destination, name, sizeof(name)) ==
+	    CS_OK && faccessat(v->tokens_dirfd, name, F_OK,
+	    AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /* cs_vault_delete - shred the record */
 cs_result
 cs_vault_delete(struct cs_vault *v, uid_t uid, const char *destination)

@@ -86,14 +86,19 @@ cs_result cs_vault_get(struct cs_vault *v, uid_t uid, const char *user,
     const char *destination, const char *reason, const char *job,
     uint8_t **data, size_t *len);
 
+/* cs_vault_has - 1 when a record for (uid, destination) exists; reads
+ * nothing of it (no audit needed) */
+int cs_vault_has(struct cs_vault *v, uid_t uid, const char *destination);
+
 /* cs_vault_delete - shred the record; CS_ERR_NOTFOUND when none */
 cs_result cs_vault_delete(struct cs_vault *v, uid_t uid,
     const char *destination);
 
 /* cs_vault_p11_wrap - wrap the secret of key file keyname under the RSA
- * public key of PKCS#11 object url into wrapped_name (both under dirfd) */
+ * public key of PKCS#11 private key url (pin: the token's PIN, which a
+ * private object needs to be found) into wrapped_name (under dirfd) */
 cs_result cs_vault_p11_wrap(int dirfd, const char *keyname, const char *url,
-    const char *wrapped_name, char *why, size_t whylen);
+    const char *pin, const char *wrapped_name, char *why, size_t whylen);
 
 /* cs_vault_open_p11 - unwrap wrapped_name with the token's private key
  * (url, a pkcs11: URI; the PIN in pin, may be NULL) and set up v */

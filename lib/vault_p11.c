@@ -71,7 +71,7 @@ p11_privkey(const char *url, const char *pin, gnutls_privkey_t *key,
 /* cs_vault_p11_wrap - wrap a key file's secret under the token's key */
 cs_result
 cs_vault_p11_wrap(int dirfd, const char *keyname, const char *url,
-    const char *wrapped_name, char *why, size_t whylen)
+    const char *pin, const char *wrapped_name, char *why, size_t whylen)
 {
 	uint8_t out[8 + P11_WRAP_MAX];
 	struct cs_vault v;
@@ -86,8 +86,9 @@ cs_vault_p11_wrap(int dirfd, const char *keyname, const char *url,
 		    cs_strerror(r));
 		return r;
 	}
-	/* the public half only: wrapping needs no PIN */
-	if ((r = p11_privkey(url, NULL, &priv, why, whylen)) != CS_OK) {
+	/* only the public half is used; the PIN lets the token show the
+	 * private object it belongs to */
+	if ((r = p11_privkey(url, pin, &priv, why, whylen)) != CS_OK) {
 		cs_vault_close(&v);
 		return r;
 	}

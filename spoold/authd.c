@@ -171,7 +171,10 @@ main(int argc, char **argv)
 	gid_t auth_gid = getegid();
 	int opt, to_stderr = 0, status;
 
-	if (cs_sanitize_process(077, keep_env) != CS_OK)
+	/* 022, not 077: grant files (sealed) must be readable by the daemon,
+	 * which is not their owner; everything private is made with an
+	 * explicit mode (state files 0600, folders 0700) */
+	if (cs_sanitize_process(022, keep_env) != CS_OK)
 		return EX_OSERR;
 	while ((opt = getopt(argc, argv, "c:e")) != -1) {
 		if (opt == 'c')

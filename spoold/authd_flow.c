@@ -177,6 +177,15 @@ authd_authorize(struct authd *a, const char *token, const char *remote,
 	struct cs_oauth_client c;
 	cs_result r;
 
+	/* a used link says so, even after the daemon has removed its
+	 * request (it does once the consent is stored) */
+	if (cs_consent_hash_hex(token, hash) == CS_OK &&
+	    faccessat(a->used_dirfd, hash, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		authd_event(a, "consent-refused", "link already used (replay)",
+		    NULL, NULL, remote);
+		authd_fail(ans, 409, AUTHD_PAGE_LINK_USED);
+		return;
+	}
 	if (cs_consent_hash_hex(token, hash) != CS_OK ||
 	    cs_consent_request_read(a->consent_dirfd, hash, &req) != CS_OK) {
 		authd_event(a, "consent-refused", "unknown or malformed link",

@@ -94,7 +94,7 @@ ctl_usage(void)
 {
 	fprintf(stderr, "usage: " CTL_NAME " [-c config] check-config | init | "
 	    "status | jobs [--all] | audit verify | audit show [-n N] | "
-	    "keys list | keys rotate | shred JOB | "
+	    "keys list | keys rotate | shred JOB | revoke USER DESTINATION | "
 	    "cups-queue add NAME ACTION | cups-queue remove NAME | "
 	    "cups-queue list\n");
 	return EX_USAGE;
@@ -264,6 +264,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "keys", "list", ctl_spool_keys_list, CTL_SPOOL | CTL_AUDIT },
 	{ "keys", "rotate", ctl_spool_keys_rotate, CTL_SPOOL | CTL_AUDIT },
 	{ "shred", NULL, ctl_spool_shred, CTL_SPOOL | CTL_AUDIT },
+	{ "revoke", NULL, ctl_revoke, CTL_SPOOL | CTL_AUDIT },
 	{ "cups-queue", NULL, ctl_cups_queue, 0 },
 };
 

@@ -57,6 +57,9 @@ int ctl_exit_code(cs_result r);
 /* ctl_usage - print the usage line; EX_USAGE */
 int ctl_usage(void);
 
+/* ctl_revoke - "revoke USER DESTINATION" (ctl_revoke.c) */
+int ctl_revoke(struct ctl *c, int argc, char **argv);
+
 /* ctl_spool_status - "status" */
 int ctl_spool_status(struct ctl *c, int argc, char **argv);
 

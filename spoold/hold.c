@@ -161,6 +161,10 @@ hold_run(struct cs_daemon *d, const char *id, struct cs_jobstate *js)
 			    name);
 		return 0;
 	}
+	/* no record yet: wait, without a vault read (and its audit line)
+	 * on every pass */
+	if (dest != NULL && !cs_vault_has(&d->vault, js->uid, dest))
+		return 1;
 	if (dest != NULL && hold_needed(d, id, js)) {
 		/* a revoked token while held: ask again (no-op when a live
 		 * request exists) */

@@ -28,16 +28,15 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true, methods: ['S256'] },
   features: { revocation: { enabled: true }, devInteractions: { enabled: true } },
   scopes: ['openid', 'offline_access'],
-  ttl: { AccessToken: 3600, AuthorizationCode: 120, RefreshToken: 86400 },
-  // a consent is asked every time, so the test sees the page
-  loadExistingGrant: async () => undefined,
+  ttl: { AccessToken: 30, AuthorizationCode: 120, RefreshToken: 86400 },
   cookies: { keys: ['cloudspool-consent-test-cookie-key'] },
 });
 provider.proxy = false;
 https.createServer(tls, provider.callback()).listen(Number(oidcPort), '127.0.0.1');
 
 fs.mkdirSync(mailDir, { recursive: true });
-let n = 0;
+// numbering goes on across a restart (the invalid_grant test restarts us)
+let n = fs.readdirSync(mailDir).filter((f) => f.endsWith('.eml')).length;
 const smtp = new SMTPServer({
   secure: false,
   key: tls.key,

@@ -198,7 +198,9 @@ delete_shreds_the_record(void **state)
 
 	assert_int_equal(cs_vault_put(&f->v, 9, "erin", "d", (const uint8_t *)
 	    "x", 1), CS_OK);
+	assert_true(cs_vault_has(&f->v, 9, "d"));
 	assert_int_equal(cs_vault_delete(&f->v, 9, "d"), CS_OK);
+	assert_false(cs_vault_has(&f->v, 9, "d"));
 	assert_int_equal(cs_vault_get(&f->v, 9, "erin", "d", "d", NULL, &data,
 	    &len), CS_ERR_NOTFOUND);
 	assert_int_equal(cs_vault_delete(&f->v, 9, "d"), CS_ERR_NOTFOUND);
