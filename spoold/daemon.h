@@ -316,6 +316,12 @@ void grants_pickup(struct cs_daemon *d);
 cs_result vault_token_for_job(struct cs_daemon *d, uint32_t uid,
     const char *destination, const char *job, char **access_token);
 
+/* vault_token_stale - the provider said 401 to the token the vault
+ * holds for (uid, destination): mark it expired, so that the next read
+ * refreshes it (audited as a read for job) */
+void vault_token_stale(struct cs_daemon *d, uint32_t uid,
+    const char *destination, const char *job);
+
 /* hold_needed - 1 when the job's destination needs consent and its user
  * has no usable token (a revoked one is deleted on the way) */
 int hold_needed(struct cs_daemon *d, const char *id,

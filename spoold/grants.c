@@ -327,6 +327,34 @@ grants_refresh(struct cs_daemon *d, uint32_t uid, const char *user,
 	return r;
 }
 
+/* vault_token_stale - see daemon.h */
+void
+vault_token_stale(struct cs_daemon *d, uint32_t uid, const char *dest,
+    const char *job)
+{
+	char user[256], *json = NULL;
+	struct cs_token t;
+	uint8_t *data;
+	size_t len;
+
+	if (!d->consent_on || cs_user_name(uid, user, sizeof(user)) != CS_OK ||
+	    cs_vault_get(&d->vault, uid, user, dest, "the provider refused "
+	    "the access token: mark it for refresh", job, &data, &len) != CS_OK)
+		return;
+	if (cs_token_from_json((const char *)data, len, &t) == CS_OK) {
+		/* expired: the next read refreshes it before any upload */
+		t.expires_at = 1;
+		if (cs_token_to_json(&t, &json) == CS_OK) {
+			(void)cs_vault_put(&d->vault, uid, user, dest,
+			    (const uint8_t *)json, strlen(json));
+			cs_free_secret(json);
+		}
+		cs_token_free(&t);
+	}
+	cs_wipe(data, len);
+	free(data);
+}
+
 /* vault_token_for_job - see daemon.h */
 cs_result
 vault_token_for_job(struct cs_daemon *d, uint32_t uid, const char *dest,

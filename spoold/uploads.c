@@ -494,6 +494,7 @@ uploads_failed(struct cs_daemon *d, struct upload_slot *s, json_t *msg)
 {
 	const char *cls = "temporary", *reason = "no reason given";
 	json_int_t retry_after = 0, status = 0;
+	const struct cs_destination *dst;
 	char why[600];
 
 	(void)json_unpack(msg, "{s?s, s?s, s?I, s?I}", "class", &cls, "reason",
@@ -510,9 +511,15 @@ uploads_failed(struct cs_daemon *d, struct upload_slot *s, json_t *msg)
 		(void)jobs_shred(d, s->dir, s->id, why);
 		return;
 	}
-	if (strcmp(cls, "auth") == 0)
+	if (strcmp(cls, "auth") == 0) {
 		snprintf(why, sizeof(why), "the provider refused the access "
 		    "token: %.450s", reason);
+		/* one refresh before the retry; a refused refresh
+		 * (invalid_grant) then holds the job for new consent */
+		dst = uploads_job_destination(d, &s->js);
+		if (dst != NULL && cs_destination_get(dst, "token_url") != NULL)
+			vault_token_stale(d, s->meta.uid, dst->name, s->id);
+	}
 	else
 		snprintf(why, sizeof(why), "%.580s", reason);
 	s->js.phase = CS_PHASE_NONE;
