@@ -1,7 +1,8 @@
 // peers.mjs - the consent test's real peers on loopback:
 //   an OAuth2/OIDC authorization server (oidc-provider) over HTTPS with
 //   PKCE required, client_secret_post, refresh tokens (offline_access),
-//   revocation, and its development login and consent pages;
+//   revocation, introspection (for the Drive fake that checks the bearer
+//   tokens of deliveries), and its development login and consent pages;
 //   an SMTP server (smtp-server) offering STARTTLS, capturing every
 //   message as MAILDIR/NNN.eml.
 // usage: node peers.mjs CERT KEY OIDC_PORT SMTP_PORT REDIRECT_URI MAILDIR
@@ -24,9 +25,19 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_post',
     scope: 'openid offline_access',
+  }, {
+    // the Drive fake (tests/fakes/drive.js) checks bearer tokens here
+    // (RFC 7662 introspection, HTTP Basic)
+    client_id: 'drive-fake',
+    client_secret: 'drive-fake-secret',
+    grant_types: [],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
   }],
   pkce: { required: () => true, methods: ['S256'] },
-  features: { revocation: { enabled: true }, devInteractions: { enabled: true } },
+  features: { revocation: { enabled: true }, introspection: { enabled: true },
+    devInteractions: { enabled: true } },
   scopes: ['openid', 'offline_access'],
   ttl: { AccessToken: 30, AuthorizationCode: 120, RefreshToken: 86400 },
   cookies: { keys: ['cloudspool-consent-test-cookie-key'] },

@@ -17,8 +17,9 @@
 #      libcurl (the daemon's SMTP) refuses a certificate from another CA;
 #   5. expiry under libfaketime: at authorization_hold the held job is
 #      shredded with "not authorized" and a notice email goes out.
-# Delivery of released jobs to a provider that checks the bearer token is
-# the delivery issue's (providers land there); here release is asserted.
+# Released jobs are delivered to the Drive fake (tests/fakes/drive.js),
+# which takes an upload only with a bearer token oidc-provider's
+# introspection endpoint says is active.
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SRC_DIR/tests/e2e/lib.sh"
 
@@ -28,9 +29,11 @@ SHOTS=${CS_SHOT_DIR:-$SRC_DIR/build/test-logs/consent}
 OIDC_PORT=19443
 SMTP_PORT=19025
 AUTHD_PORT=19444
+DRIVE_PORT=19445
 CB=https://127.0.0.1:$AUTHD_PORT
 PEERS_PID=
 AUTHD_PID=
+DRIVE_PID=
 
 [ -d "$PEERS_DIR/node_modules/oidc-provider" ] ||
 	bail_out "npm packages missing: (cd tests/consent && npm ci)"
@@ -41,7 +44,8 @@ getent passwd cloudspool-auth >/dev/null || bail_out "no user cloudspool-auth"
 stop_peers() {
 	[ -n "$AUTHD_PID" ] && kill "$AUTHD_PID" 2>/dev/null && wait "$AUTHD_PID" 2>/dev/null
 	[ -n "$PEERS_PID" ] && kill "$PEERS_PID" 2>/dev/null && wait "$PEERS_PID" 2>/dev/null
-	AUTHD_PID= PEERS_PID=
+	[ -n "$DRIVE_PID" ] && kill "$DRIVE_PID" 2>/dev/null && wait "$DRIVE_PID" 2>/dev/null
+	AUTHD_PID= PEERS_PID= DRIVE_PID=
 }
 trap 'stop_peers; cleanup_test' EXIT
 
@@ -77,7 +81,9 @@ consent_config() {
 	cat <<EOF
 
 [destination cloud]
-provider = oauthtest
+provider = gdrive
+api_url = https://127.0.0.1:$DRIVE_PORT
+upload_url = https://127.0.0.1:$DRIVE_PORT/upload
 client_id = cloudspool
 client_secret_file = $TEST_ROOT/client-secret
 authorize_url = https://127.0.0.1:$OIDC_PORT/auth
@@ -156,6 +162,18 @@ install -d -m 0700 "$WORK/mail"
 EXTRA_SEARCH_DIRS+=("$TEST_ROOT/authd-state" "$WORK/mail")
 
 start_peers
+# The Drive fake: a destination that takes an upload only with a bearer
+# token the provider says is active (introspection)
+install -d -m 0700 "$WORK/drive"
+node "$SRC_DIR/tests/fakes/drive.js" --port "$DRIVE_PORT" --store "$WORK/drive" \
+	--tls-cert "$TEST_ROOT/tls/server.pem" --tls-key "$TEST_ROOT/tls/server.key" \
+	--introspect "https://127.0.0.1:$OIDC_PORT/token/introspection" \
+	--introspect-client drive-fake:drive-fake-secret \
+	--introspect-ca "$TEST_ROOT/tls/ca.pem" >"$LOGS/drive.log" 2>&1 &
+DRIVE_PID=$!
+wait_until 20 grep -q listening "$LOGS/drive.log" ||
+	bail_out "the Drive fake did not start" "$(cat "$LOGS/drive.log")"
+# (the store holds delivered documents: not searched for markers)
 
 start_daemon --faketime
 "$AUTHD" -c "$CONF" -e >>"$LOGS/authd.log" 2>&1 </dev/null &
@@ -200,6 +218,14 @@ ok_if "the token landed in the vault (tokens/$alice_uid-cloud, sealed)" test -f 
 ok_if "the vault record holds no token in the clear" bash -c "! grep -qa 'access_token' '$SPOOL/tokens/$alice_uid-cloud'"
 wait_until 20 test "$(held_count)" -eq 0
 ok_if "both held jobs were released at once" test "$(held_count)" -eq 0
+# drive_has NAME DOC - the fake stored NAME, byte-identical to DOC
+drive_has() {
+	[ -f "$WORK/drive/cloudspool/$1" ] && cmp -s "$2" "$WORK/drive/cloudspool/$1"
+}
+wait_until 60 bash -c "$(declare -f drive_has); WORK=$WORK; drive_has scan1.txt '$doc1' && drive_has scan2.txt '$doc2'"
+ok_if "both released jobs are delivered to Drive (bearer token checked by introspection), byte-identical" \
+	bash -c "$(declare -f drive_has); WORK=$WORK; drive_has scan1.txt '$doc1' && drive_has scan2.txt '$doc2'"
+ok_if "audit: the first job is recorded delivered" audit_has delivered "$job1"
 ok_if "audit: granted once, released twice" bash -c "$(declare -f audit_count audit_log_file); SPOOL=$SPOOL; [ \$(audit_count granted) -eq 1 ] && [ \$(audit_count released) -eq 2 ]"
 ok_if "audit: every vault read names its job and why" bash -c "jq -s -e 'any(.[]; .event==\"vault-read\" and .job != null and .why==\"delivery\")' '$SPOOL/audit/audit.log' >/dev/null"
 ok_if "audit: authd's events arrive in the chain (consent-link-opened)" bash -c "$(declare -f audit_count audit_log_file); SPOOL=$SPOOL; [ \$(audit_count consent-link-opened) -ge 1 ]"
