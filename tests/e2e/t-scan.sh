@@ -122,7 +122,7 @@ wait_delivered() {
 
 # delivered_names - user: what is in the user's delivery folder (for diag)
 delivered_names() {
-	echo "in $(delivered_file "$1" ''):" $(ls -A "$(delivered_file "$1" '')" 2>/dev/null)
+	echo "in $(delivered_file "$1" ''): $(ls -A "$(delivered_file "$1" '')" 2>/dev/null | tr '\n' ' ')"
 }
 
 # scanimage_sizes - "WxH" of every page scanimage makes with these options
