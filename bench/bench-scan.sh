@@ -12,7 +12,11 @@
 #   scanimage: writes PAGES TIFF files into a scratch folder;
 #   cloudspool scan: streams PAGES pages into cloudspool-drop --pages,
 #     which seals them into the bench spool (no daemon runs: the jobs are
-#     removed from incoming/ after each round).
+#     removed from incoming/ after each round). So what is timed is the
+#     scan up to the sealed job; the PDF the daemon's filter makes of it
+#     later (NAME.pdf) is not part of it, and no delivered file name is
+#     looked for. The peer's TIFF files stay the yardstick: they are what
+#     scanimage writes when it saves a batch.
 # The two alternate within each round, so drift hits both. Reports the
 # median, min and max seconds of each, the ratio of the medians, and the
 # peak RSS of the last cloudspool scan (/usr/bin/time when installed).

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # t-scan.sh - `cloudspool scan` with SANE's own test backend (real libsane,
 # real backend), end to end: pages stream into cloudspool-drop --pages as
-# PAGE sections; the daemon's sandboxed worker makes a multi-page TIFF.
+# PAGE sections; the daemon's sandboxed filter makes NAME.pdf, one image a
+# page (bilevel pages CCITT G4, gray and colour JPEG at 8 bits a sample:
+# 16-bit pages keep their high byte; see filters/page.c, filters/pdf.c).
 # Flatbed and ADF batches in lineart, gray, colour, 16-bit and three-pass:
-# page count and every page's size match what scanimage produces with the
-# same options. Error injection (jammed, cover open, I/O error, no docs,
+# pdfinfo's page count, every page's image size (pdfimages -list) and the
+# first page's pixels match what scanimage produces with the same options. Error injection (jammed, cover open, I/O error, no docs,
 # busy, a missing device) gives each its message and exit status and
 # leaves nothing in the spool; SIGINT/SIGTERM mid-batch leave nothing
 # (--keep-partial submits the whole pages); the page stream's checks in
 # the drop helper (truncated, no end marker, bad header, trailing bytes,
 # max_pages); the scanimage pipe forms, and PNM, PNG and TIFF pages (a
-# pipe, several files, a multi-page TIFF) as one job with submit --pages;
+# pipe, several files, a multi-page TIFF) as one job with submit --pages,
+# and a plain image submitted without --pages: all delivered as PDF;
 # an action's default device; the scanbd action script; a 100-page 300 dpi gray batch runs
 # in under 64 MB and no file outside the delivery folder holds the page's
 # plaintext.
@@ -20,8 +23,10 @@
 SCANBD_SCRIPT=$(cd "$(dirname "$0")/../.." && pwd)/sane-conf/scanbd-cloudspool.sh
 source "$(dirname "$0")/lib.sh"
 
-command -v scanimage >/dev/null && command -v tiffinfo >/dev/null ||
-	bail_out "scanimage (sane-utils) and tiffinfo (libtiff-tools) are needed"
+for prog in scanimage tiffinfo tiffcp pdfinfo pdfimages compare identify; do
+	command -v "$prog" >/dev/null ||
+		bail_out "$prog is needed (sane-utils, libtiff-tools, poppler-utils, imagemagick)"
+done
 
 setup_standard
 # max_pages is not among standard_config's keys: add it to [spool]; two
@@ -49,9 +54,75 @@ scan_as() {
 	run_cmd as_user "$user" env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan -a t -d test "$@"
 }
 
-# tiff_sizes - "WxH" of every page of a TIFF, one a line
-tiff_sizes() {
-	tiffinfo "$1" 2>/dev/null | sed -n 's/.*Image Width: \([0-9]*\) Image Length: \([0-9]*\).*/\1x\2/p'
+# pdf_pages - pdfinfo's page count of a PDF (empty when it is none)
+pdf_pages() {
+	pdfinfo "$1" 2>/dev/null | sed -n 's/^Pages: *\([0-9]*\)$/\1/p'
+}
+
+# pdf_images - "PAGE WxH COLOUR BPC ENC XPPI" of every image of a PDF, one
+# a line, from pdfimages -list (its two header lines dropped)
+pdf_images() {
+	pdfimages -list "$1" 2>/dev/null | awk 'NR > 2 { print $1, $4 "x" $5, $6, $8, $9, $13 }'
+}
+
+# pdf_sizes - "WxH" of every image of a PDF, one a line, in page order
+pdf_sizes() {
+	pdf_images "$1" | awk '{ print $2 }'
+}
+
+# one_image_a_page - a PDF's pages each hold exactly one image: the image
+# list's page numbers are 1..pdfinfo's page count
+one_image_a_page() {
+	local n
+	n=$(pdf_pages "$1")
+	[ -n "$n" ] && [ "$n" -ge 1 ] && [ "$(pdf_images "$1" | awk '{ print $1 }')" = "$(seq 1 "$n")" ]
+}
+
+# page_rmse - pdf, page, reference image: normalised RMS difference (0..1)
+# between the page's image, lifted out by pdfimages (no resampling), and
+# the reference; "size WxH, not WxH" when they differ in size (this
+# compare then measures the overlap only), empty on other errors
+page_rmse() {
+	local pdf=$1 page=$2 ref=$3 dir=$WORK/lifted out got want
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	pdfimages -png -f "$page" -l "$page" "$pdf" "$dir/i" 2>/dev/null
+	[ -f "$dir/i-000.png" ] || return 0
+	got=$(identify -format '%wx%h' "$dir/i-000.png" 2>/dev/null)
+	want=$(identify -format '%wx%h' "$ref" 2>/dev/null)
+	if [ "$got" != "$want" ]; then
+		echo "size $got, not $want"
+		return 0
+	fi
+	# compare exits 1 when the images differ: the figure is what counts
+	out=$(compare -metric RMSE "$dir/i-000.png" "$ref" null: 2>&1)
+	sed -n 's/^[0-9.e+-]* (\([0-9.e+-]*\))$/\1/p' <<<"$out"
+}
+
+# rmse_below - value, limit: a page_rmse figure is a number under limit
+rmse_below() {
+	[[ $1 =~ ^[0-9.e+-]+$ ]] && awk -v v="$1" -v l="$2" 'BEGIN { exit !(v < l) }'
+}
+
+# job_settled - job id: the job has left the spool, or waits in deferred/,
+# hold/ or corrupt/ (then no delivery is coming: stop waiting)
+job_settled() {
+	job_gone "$1" ||
+		[ -n "$(find "$SPOOL"/{deferred,hold,corrupt} -mindepth 1 -maxdepth 1 -name "$1*" 2>/dev/null)" ]
+}
+
+# wait_delivered - user, name, job id, seconds: wait for the job to settle,
+# then NAME must be in the user's folder; a wrong name or a failed job
+# fails at once instead of after the whole wait
+wait_delivered() {
+	local user=$1 name=$2 id=$3 seconds=${4:-30}
+	wait_until "$seconds" job_settled "$id" && job_gone "$id" &&
+		[ -f "$(delivered_file "$user" "$name")" ]
+}
+
+# delivered_names - user: what is in the user's delivery folder (for diag)
+delivered_names() {
+	echo "in $(delivered_file "$1" ''): $(ls -A "$(delivered_file "$1" '')" 2>/dev/null | tr '\n' ' ')"
 }
 
 # scanimage_sizes - "WxH" of every page scanimage makes with these options
@@ -82,33 +153,46 @@ incoming_is_empty() {
 	[ -z "$(find "$SPOOL/incoming" -mindepth 1 2>/dev/null)" ]
 }
 
-# check_scan - description, name, extra tiffinfo pattern, options: scan
-# with --batch into NAME.tif as cs_alice, compare with scanimage
+# check_scan - description, name, image kind, RMSE limit, options: scan
+# with --batch into NAME.pdf as cs_alice, compare with scanimage. Image
+# kind: "COLOUR BPC ENC XPPI" as pdfimages -list shows it, which every
+# page's image must be. The first page's pixels must be within the RMSE
+# limit of scanimage's (0 for G4, which is lossless; JPEG is not).
 check_scan() {
-	local desc=$1 name=$2 want_info=$3 file got want
-	shift 3
+	local desc=$1 name=$2 kind=$3 limit=$4 file got want n kinds rmse
+	shift 4
 	scan_as cs_alice --name "$name" "$@"
 	if [ "$RUN_STATUS" -ne 0 ] || ! is_job_id "$RUN_OUT"; then
 		not_ok "$desc: scan submits a job" "$(run_diag)"
 		return
 	fi
-	file=$(delivered_file cs_alice "$name.tif")
-	if ! wait_for_delivery cs_alice "$name.tif" "$RUN_OUT" 60; then
-		not_ok "$desc: delivered as $name.tif" "$(spool_entries)" "$(tail -n 5 "$LOGS/daemon.log")"
+	file=$(delivered_file cs_alice "$name.pdf")
+	if ! wait_delivered cs_alice "$name.pdf" "$RUN_OUT" 60; then
+		not_ok "$desc: delivered as $name.pdf" "$(delivered_names cs_alice)" "$(spool_entries)" \
+			"$(tail -n 5 "$LOGS/daemon.log")"
 		return
 	fi
-	got=$(tiff_sizes "$file")
+	n=$(pdf_pages "$file")
+	got=$(pdf_sizes "$file")
 	want=$(scanimage_sizes "$@")
-	if [ -n "$want" ] && [ "$got" = "$want" ]; then
-		ok "$desc: $(wc -l <<<"$got") pages, each $(head -n 1 <<<"$got") as scanimage makes them"
+	if [ -n "$want" ] && [ "$n" = "$(wc -l <<<"$want")" ] && one_image_a_page "$file" &&
+		[ "$got" = "$want" ]; then
+		ok "$desc: $n page(s), each one image of $(head -n 1 <<<"$got") as scanimage makes them"
 	else
-		not_ok "$desc: pages and sizes match scanimage" "delivered:" "$got" "scanimage:" "$want"
+		not_ok "$desc: pages and sizes match scanimage" "pdfinfo: $n pages" "delivered:" \
+			"$(pdf_images "$file")" "scanimage:" "$want"
 	fi
-	# not tiffinfo | grep -q: grep's early exit is a SIGPIPE under pipefail
-	if grep -qE "$want_info" <<<"$(tiffinfo "$file" 2>/dev/null)"; then
-		ok "$desc: TIFF has $want_info"
+	kinds=$(pdf_images "$file" | cut -d ' ' -f 3- | sort -u)
+	if [ "$kinds" = "$kind" ]; then
+		ok "$desc: every page is $kind (colour bpc enc ppi)"
 	else
-		not_ok "$desc: TIFF has $want_info" "$(tiffinfo "$file" 2>&1 | head -n 20)"
+		not_ok "$desc: every page is $kind (colour bpc enc ppi)" "$kinds"
+	fi
+	rmse=$(page_rmse "$file" 1 "$WORK/scanimage/p001.pnm")
+	if [ "$rmse" = 0 ] || { [ "$limit" != 0 ] && rmse_below "$rmse" "$limit"; }; then
+		ok "$desc: page 1's pixels are scanimage's (RMSE $rmse, limit $limit)"
+	else
+		not_ok "$desc: page 1's pixels are scanimage's (RMSE limit $limit)" "RMSE: $rmse"
 	fi
 }
 
@@ -120,19 +204,25 @@ else
 	not_ok "scan -L lists the test backend's devices" "$(run_diag)"
 fi
 
-check_scan "flatbed, one page, 150 dpi gray" flatbed "Compression Scheme: AdobeDeflate" \
+# JPEG's RMSE limits: quality 80 (the default) leaves about 0.02 on gray
+# pages and 0.12 on the colour pattern (JPEG halves the chroma resolution:
+# ImageMagick's own JPEG at 80 is as far); another picture is 0.3 or more
+# away, and on colour swapping R and B gives 0.32, a mirror or a one-pixel
+# shift 0.19
+check_scan "flatbed, one page, 150 dpi gray" flatbed "gray 8 jpeg 150" 0.05 \
 	--resolution 150 --test-picture Grid
-check_scan "ADF batch to NO_DOCS, lineart" adf-lineart "Compression Scheme: CCITT Group 4" \
+check_scan "ADF batch to NO_DOCS, lineart" adf-lineart "gray 1 ccitt 75" 0 \
 	"${ADF[@]}" --batch --depth 1 "${SMALL[@]}"
-check_scan "ADF batch to NO_DOCS, gray 8" adf-gray "Bits/Sample: 8" \
+check_scan "ADF batch to NO_DOCS, gray 8" adf-gray "gray 8 jpeg 75" 0.05 \
 	"${ADF[@]}" --batch --mode Gray --depth 8 "${SMALL[@]}"
-check_scan "ADF batch to NO_DOCS, colour" adf-color "Photometric Interpretation: RGB" \
+check_scan "ADF batch to NO_DOCS, colour" adf-color "rgb 8 jpeg 75" 0.15 \
 	"${ADF[@]}" --batch --mode Color "${SMALL[@]}"
-check_scan "ADF batch to NO_DOCS, 16-bit gray" adf-gray16 "Bits/Sample: 16" \
+# 16 bits a sample become 8 (the high byte): a PDF's JPEG has 8
+check_scan "ADF batch to NO_DOCS, 16-bit gray" adf-gray16 "gray 8 jpeg 75" 0.05 \
 	"${ADF[@]}" --batch --mode Gray --depth 16 "${SMALL[@]}"
-check_scan "ADF batch to NO_DOCS, three-pass colour" adf-3pass "Planar Configuration: separate image planes" \
+check_scan "ADF batch to NO_DOCS, three-pass colour" adf-3pass "rgb 8 jpeg 75" 0.15 \
 	"${ADF[@]}" --batch --mode Color --three-pass=yes "${SMALL[@]}"
-check_scan "--batch-count 3 on the flatbed" count3 "Bits/Sample: 8" \
+check_scan "--batch-count 3 on the flatbed" count3 "gray 8 jpeg 75" 0.05 \
 	--batch-count 3 "${SMALL[@]}"
 
 # --- dry run and JSON
@@ -148,7 +238,7 @@ job=$(jq -r 'select(.event == "submitted") | .job' <<<"$RUN_OUT" 2>/dev/null)
 dest=$(jq -r 'select(.event == "submitted") | .destination' <<<"$RUN_OUT" 2>/dev/null)
 if [ "$RUN_STATUS" -eq 0 ] && [ "$pages" = "1 2 " ] && is_job_id "$job" && [ "$dest" = "local (localdir)" ]; then
 	ok "--json prints a line per page and the job id with its destination"
-	wait_for_delivery cs_alice json.tif "$job" 30
+	wait_delivered cs_alice json.pdf "$job" 30
 else
 	not_ok "--json prints a line per page and the job id with its destination" "$(run_diag)"
 fi
@@ -164,11 +254,13 @@ scan_nod cs_alice -a td --json --name dev "${SMALL[@]}"
 job=$(jq -r 'select(.event == "submitted") | .job' <<<"$RUN_OUT" 2>/dev/null)
 dev=$(jq -r 'select(.event == "submitted") | .device' <<<"$RUN_OUT" 2>/dev/null)
 if [ "$RUN_STATUS" -eq 0 ] && [ "$dev" = test:1 ] && is_job_id "$job" &&
-	wait_for_delivery cs_alice dev.tif "$job" 30 &&
-	[ "$(tiff_sizes "$(delivered_file cs_alice dev.tif)")" = 147x177 ]; then
+	wait_delivered cs_alice dev.pdf "$job" 30 &&
+	[ "$(pdf_pages "$(delivered_file cs_alice dev.pdf)")" = 1 ] &&
+	[ "$(pdf_sizes "$(delivered_file cs_alice dev.pdf)")" = 147x177 ]; then
 	ok "scan -a td without -d scans the action's device (test:1) and submits"
 else
-	not_ok "scan -a td without -d scans the action's device (test:1)" "$(run_diag)"
+	not_ok "scan -a td without -d scans the action's device (test:1)" "$(run_diag)" \
+		"$(delivered_names cs_alice)" "$(pdf_images "$(delivered_file cs_alice dev.pdf)")"
 fi
 scan_nod cs_alice -a td -d test:0 --json --dry-run "${SMALL[@]}"
 dev=$(jq -r 'select(.event == "scanned") | .device' <<<"$RUN_OUT" 2>/dev/null)
@@ -263,12 +355,14 @@ check_signal() {
 		fi
 		return
 	fi
-	if [ "$status" -eq "$want" ] && is_job_id "$job" && wait_for_delivery cs_bob partial.tif "$job" 30 &&
-		[ "$(tiff_sizes "$(delivered_file cs_bob partial.tif)" | wc -l)" -eq "$pages" ]; then
+	if [ "$status" -eq "$want" ] && is_job_id "$job" && wait_delivered cs_bob partial.pdf "$job" 30 &&
+		[ "$(pdf_pages "$(delivered_file cs_bob partial.pdf)")" = "$pages" ] &&
+		one_image_a_page "$(delivered_file cs_bob partial.pdf)"; then
 		ok "SIG$sig with --keep-partial submits the $pages whole pages scanned"
 	else
 		not_ok "SIG$sig with --keep-partial submits the whole pages scanned" "status $status, $pages pages" \
-			"$(cat "$out" "$out.err")" "$(tiff_sizes "$(delivered_file cs_bob partial.tif)")"
+			"$(cat "$out" "$out.err")" "$(delivered_names cs_bob)" \
+			"$(pdf_images "$(delivered_file cs_bob partial.pdf)")"
 	fi
 }
 check_signal INT 130 0
@@ -298,11 +392,14 @@ page_end() {
 { cat "$WORK/stream.ok"; printf 'x'; } >"$WORK/stream.trailing"
 chmod 0644 "$WORK"/stream.*
 drop_as cs_alice -a t -n direct --pages <"$WORK/stream.ok"
-if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_alice direct.tif "$RUN_OUT" 30 &&
-	[ "$(tiff_sizes "$(delivered_file cs_alice direct.tif)")" = 64x32 ]; then
-	ok "cloudspool-drop --pages: a hand-made page stream is delivered as a 64x32 TIFF"
+# the stream says 100 dpi and 8-bit gray
+if [ "$RUN_STATUS" -eq 0 ] && wait_delivered cs_alice direct.pdf "$RUN_OUT" 30 &&
+	[ "$(pdf_pages "$(delivered_file cs_alice direct.pdf)")" = 1 ] &&
+	[ "$(pdf_images "$(delivered_file cs_alice direct.pdf)")" = "1 64x32 gray 8 jpeg 100" ]; then
+	ok "cloudspool-drop --pages: a hand-made page stream is delivered as a one-page PDF, 64x32 gray at 100 dpi"
 else
-	not_ok "cloudspool-drop --pages: a hand-made page stream is delivered as a 64x32 TIFF" "$(run_diag)"
+	not_ok "cloudspool-drop --pages: a hand-made page stream is delivered as a one-page 64x32 PDF" "$(run_diag)" \
+		"$(delivered_names cs_alice)" "$(pdf_images "$(delivered_file cs_alice direct.pdf)")"
 fi
 for kind in cut noend bad trailing; do
 	drop_as cs_alice -a t -n "$kind" --pages <"$WORK/stream.$kind"
@@ -313,39 +410,55 @@ for kind in cut noend bad trailing; do
 	fi
 done
 
-# --- scanimage's own output through submit: delivered as it is
+# --- scanimage's own output through plain submit (no --pages): an image
+# document, so the filter makes it a one-page PDF of the same pixels.
+# PNM records no resolution: the filter assumes 300 dpi; TIFF and PNG say 75.
 for fmt in tiff pnm png; do
 	(cd "$WORK" && scanimage -d test "${SMALL[@]}" --format=$fmt >"$WORK/direct.$fmt" 2>/dev/null)
-	run_cmd as_user cs_bob bash -c "cd / && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 50 -y 60 --test-picture 'Color pattern' --format=$fmt 2>/dev/null | $CLOUDSPOOL -c $CONF submit -a t --name piped.$fmt -"
-	if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_bob "piped.$fmt" "$RUN_OUT" 30 &&
-		cmp -s "$WORK/direct.$fmt" "$(delivered_file cs_bob "piped.$fmt")"; then
-		ok "scanimage --format=$fmt | cloudspool submit -: delivered as scanimage wrote it"
+done
+direct_size=$(head -c 64 "$WORK/direct.pnm" | sed -n 3p | tr ' ' x)
+for fmt in tiff pnm png; do
+	run_cmd as_user cs_bob bash -c "cd / && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 50 -y 60 --test-picture 'Color pattern' --format=$fmt 2>/dev/null | $CLOUDSPOOL -c $CONF submit -a t --name piped-$fmt -"
+	file=$(delivered_file cs_bob "piped-$fmt.pdf")
+	ppi=75
+	[ "$fmt" = pnm ] && ppi=300
+	rmse=
+	if [ "$RUN_STATUS" -eq 0 ] && wait_delivered cs_bob "piped-$fmt.pdf" "$RUN_OUT" 30 &&
+		[ "$(pdf_pages "$file")" = 1 ] &&
+		[ "$(pdf_images "$file")" = "1 $direct_size gray 8 jpeg $ppi" ] &&
+		rmse=$(page_rmse "$file" 1 "$WORK/direct.$fmt") && rmse_below "$rmse" 0.05; then
+		ok "scanimage --format=$fmt | cloudspool submit -: piped-$fmt.pdf, one page of scanimage's $direct_size gray pixels (RMSE $rmse) at $ppi dpi"
 	else
-		not_ok "scanimage --format=$fmt | cloudspool submit -: delivered as scanimage wrote it" "$(run_diag)"
+		not_ok "scanimage --format=$fmt | cloudspool submit -: one PDF page of scanimage's pixels" "$(run_diag)" \
+			"$(delivered_names cs_bob)" "$(pdf_images "$file")" "RMSE: $rmse"
 	fi
 done
 
 # --- PNM pages into one job of pages: a pipe, and several files
 run_cmd as_user cs_bob bash -c "cd / && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 50 -y 60 --mode Color --format=pnm 2>/dev/null | $CLOUDSPOOL -c $CONF submit -a t --pages --resolution 75 --name pnmpipe -"
-if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_bob pnmpipe.tif "$RUN_OUT" 30 &&
-	[ "$(tiff_sizes "$(delivered_file cs_bob pnmpipe.tif)")" = 147x177 ] &&
-	grep -q 'Photometric Interpretation: RGB' <<<"$(tiffinfo "$(delivered_file cs_bob pnmpipe.tif)" 2>/dev/null)"; then
-	ok "scanimage --format=pnm | cloudspool submit --pages -: one colour page, delivered as pnmpipe.tif"
+file=$(delivered_file cs_bob pnmpipe.pdf)
+if [ "$RUN_STATUS" -eq 0 ] && wait_delivered cs_bob pnmpipe.pdf "$RUN_OUT" 30 &&
+	[ "$(pdf_pages "$file")" = 1 ] && [ "$(pdf_images "$file")" = "1 147x177 rgb 8 jpeg 75" ]; then
+	ok "scanimage --format=pnm | cloudspool submit --pages -: one 147x177 colour page at 75 dpi, delivered as pnmpipe.pdf"
 else
-	not_ok "scanimage --format=pnm | cloudspool submit --pages -: delivered as a TIFF page" "$(run_diag)"
+	not_ok "scanimage --format=pnm | cloudspool submit --pages -: one colour PDF page" "$(run_diag)" \
+		"$(delivered_names cs_bob)" "$(pdf_images "$file")"
 fi
 bob_home=$(user_home cs_bob)
 as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --source 'Automatic Document Feeder' --resolution 75 -x 50 -y 60 --depth 1 --format=pnm --batch=$bob_home/pg%02d.pnm >/dev/null 2>&1"
 as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 40 -y 30 --depth 16 --format=pnm >$bob_home/pg99.pnm 2>/dev/null"
 mapfile -t pnm_files < <(ls "$bob_home"/pg*.pnm)
 run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a t --pages --name pnmfiles "${pnm_files[@]}"
-sizes=
-if [ "$RUN_STATUS" -eq 0 ] && [ "${#pnm_files[@]}" -eq 11 ] && wait_for_delivery cs_bob pnmfiles.tif "$RUN_OUT" 30 &&
-	sizes=$(tiff_sizes "$(delivered_file cs_bob pnmfiles.tif)") &&
-	[ "$(sort <<<"$sizes" | uniq -c | awk '{ print $1, $2 }' | tr '\n' ' ')" = "1 118x88 10 147x177 " ]; then
-	ok "submit --pages of 11 PNM files (10 bilevel, one 16-bit gray) makes one 11-page TIFF"
+# in file order: 10 bilevel pages (G4), then the 16-bit gray one (JPEG, 8
+# bits); PNM says no resolution and none is given: 300 dpi
+want=$(for i in 1 2 3 4 5 6 7 8 9 10; do echo "$i 147x177 gray 1 ccitt 300"; done; echo "11 118x88 gray 8 jpeg 300")
+file=$(delivered_file cs_bob pnmfiles.pdf)
+if [ "$RUN_STATUS" -eq 0 ] && [ "${#pnm_files[@]}" -eq 11 ] && wait_delivered cs_bob pnmfiles.pdf "$RUN_OUT" 30 &&
+	[ "$(pdf_pages "$file")" = 11 ] && [ "$(pdf_images "$file")" = "$want" ]; then
+	ok "submit --pages of 11 PNM files (10 bilevel, one 16-bit gray) makes one 11-page PDF, in order"
 else
-	not_ok "submit --pages of 11 PNM files makes one 11-page TIFF" "$(run_diag)" "files: ${#pnm_files[@]}" "$sizes"
+	not_ok "submit --pages of 11 PNM files makes one 11-page PDF" "$(run_diag)" "files: ${#pnm_files[@]}" \
+		"$(delivered_names cs_bob)" "$(pdf_images "$file")"
 fi
 # PNG and TIFF pages: scanimage's PNG pages (colour, and a bilevel one)
 # and a 3-page TIFF joined with tiffcp, in one call, make one 6-page job;
@@ -355,28 +468,29 @@ as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d t
 as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --source 'Automatic Document Feeder' --resolution 75 -x 50 -y 60 --mode Gray --batch-count=3 --format=tiff --batch=$bob_home/tf%d.tif >/dev/null 2>&1 && tiffcp tf1.tif tf2.tif tf3.tif multi.tif"
 run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a t --pages --name pngtiff \
 	"$bob_home/pn01.png" "$bob_home/multi.tif" "$bob_home/pn02.png" "$bob_home/pn99.png"
-sizes= info=
+want=$(printf '%s\n' "1 147x177 rgb 8 jpeg 75" "2 147x177 gray 8 jpeg 75" "3 147x177 gray 8 jpeg 75" \
+	"4 147x177 gray 8 jpeg 75" "5 147x177 rgb 8 jpeg 75" "6 118x88 gray 1 ccitt 75")
+file=$(delivered_file cs_bob pngtiff.pdf)
 if [ "$RUN_STATUS" -eq 0 ] && [ "$(tiffinfo "$bob_home/multi.tif" 2>/dev/null | grep -c 'Image Width')" -eq 3 ] &&
-	wait_for_delivery cs_bob pngtiff.tif "$RUN_OUT" 30 &&
-	info=$(tiffinfo "$(delivered_file cs_bob pngtiff.tif)" 2>/dev/null) &&
-	sizes=$(tiff_sizes "$(delivered_file cs_bob pngtiff.tif)") &&
-	[ "$(tr '\n' ' ' <<<"$sizes")" = "147x177 147x177 147x177 147x177 147x177 118x88 " ] &&
-	[ "$(grep -c 'Resolution: 75, 75 pixels/inch' <<<"$info")" -eq 6 ] &&
-	[ "$(grep -c 'Photometric Interpretation: RGB' <<<"$info")" -eq 2 ] &&
-	grep -q 'CCITT Group 4' <<<"$info"; then
-	ok "submit --pages of 3 PNG files and a 3-page TIFF (tiffcp) makes one 6-page TIFF, in order, at 75 dpi"
+	wait_delivered cs_bob pngtiff.pdf "$RUN_OUT" 30 &&
+	[ "$(pdf_pages "$file")" = 6 ] && [ "$(pdf_images "$file")" = "$want" ]; then
+	ok "submit --pages of 3 PNG files and a 3-page TIFF (tiffcp) makes one 6-page PDF, in order, at 75 dpi"
 else
-	not_ok "submit --pages of PNG files and a multi-page TIFF makes one 6-page TIFF" "$(run_diag)" "$sizes" "$(grep -E 'Resolution|Photometric' <<<"$info")"
+	not_ok "submit --pages of PNG files and a multi-page TIFF makes one 6-page PDF" "$(run_diag)" \
+		"$(delivered_names cs_bob)" "$(pdf_images "$file")"
 fi
 run_cmd as_user cs_bob bash -c "cd / && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 50 -y 60 --format=tiff 2>/dev/null | $CLOUDSPOOL -c $CONF submit -a t --pages --name tiffpipe -"
-if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_bob tiffpipe.tif "$RUN_OUT" 30 &&
-	[ "$(tiff_sizes "$(delivered_file cs_bob tiffpipe.tif)")" = 147x177 ]; then
-	ok "scanimage --format=tiff | cloudspool submit --pages -: a TIFF from a pipe, one 147x177 page"
+file=$(delivered_file cs_bob tiffpipe.pdf)
+if [ "$RUN_STATUS" -eq 0 ] && wait_delivered cs_bob tiffpipe.pdf "$RUN_OUT" 30 &&
+	[ "$(pdf_pages "$file")" = 1 ] && [ "$(pdf_images "$file")" = "1 147x177 gray 8 jpeg 75" ]; then
+	ok "scanimage --format=tiff | cloudspool submit --pages -: a TIFF from a pipe, one 147x177 page at 75 dpi"
 else
-	not_ok "scanimage --format=tiff | cloudspool submit --pages -: one page" "$(run_diag)"
+	not_ok "scanimage --format=tiff | cloudspool submit --pages -: one page" "$(run_diag)" \
+		"$(delivered_names cs_bob)" "$(pdf_images "$file")"
 fi
 # pixels survive TIFF and PNG input: the same page through PNM, TIFF
-# and PNG is delivered byte for byte the same, in every mode
+# and PNG is delivered byte for byte the same PDF (the filter is
+# deterministic), in every mode
 for mode in lineart:--depth:1 gray:--mode:Gray color:--mode:Color gray16:--mode:Gray:--depth:16; do
 	tag=${mode%%:*}
 	IFS=: read -r -a opts <<<"${mode#*:}"
@@ -384,16 +498,18 @@ for mode in lineart:--depth:1 gray:--mode:Gray color:--mode:Color gray16:--mode:
 	for fmt in pnm tiff png; do
 		as_user cs_bob bash -c "cd $bob_home && SANE_CONFIG_DIR=$SANE_DIR scanimage -d test --resolution 75 -x 40 -y 30 ${opts[*]} --format=$fmt >$bob_home/same-$tag.$fmt 2>/dev/null"
 		run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a t --pages --resolution 75 --name "same-$tag-$fmt" "$bob_home/same-$tag.$fmt"
-		[ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_bob "same-$tag-$fmt.tif" "$RUN_OUT" 30 || jobs_ok=0
+		[ "$RUN_STATUS" -eq 0 ] && wait_delivered cs_bob "same-$tag-$fmt.pdf" "$RUN_OUT" 30 || jobs_ok=0
 	done
-	if [ "$jobs_ok" -eq 1 ] &&
-		cmp -s "$(delivered_file cs_bob "same-$tag-pnm.tif")" "$(delivered_file cs_bob "same-$tag-tiff.tif")" &&
-		cmp -s "$(delivered_file cs_bob "same-$tag-pnm.tif")" "$(delivered_file cs_bob "same-$tag-png.tif")"; then
-		ok "$tag: one page through PNM, TIFF and PNG is delivered as the same TIFF"
+	pnm=$(delivered_file cs_bob "same-$tag-pnm.pdf")
+	if [ "$jobs_ok" -eq 1 ] && [ "$(pdf_pages "$pnm")" = 1 ] &&
+		cmp -s "$pnm" "$(delivered_file cs_bob "same-$tag-tiff.pdf")" &&
+		cmp -s "$pnm" "$(delivered_file cs_bob "same-$tag-png.pdf")"; then
+		ok "$tag: one page through PNM, TIFF and PNG is delivered as the same PDF, byte for byte"
 	else
-		not_ok "$tag: one page through PNM, TIFF and PNG is delivered as the same TIFF" "$(run_diag)" \
-			"$(cmp "$(delivered_file cs_bob "same-$tag-pnm.tif")" "$(delivered_file cs_bob "same-$tag-tiff.tif")" 2>&1)" \
-			"$(cmp "$(delivered_file cs_bob "same-$tag-pnm.tif")" "$(delivered_file cs_bob "same-$tag-png.tif")" 2>&1)"
+		not_ok "$tag: one page through PNM, TIFF and PNG is delivered as the same PDF" "$(run_diag)" \
+			"$(delivered_names cs_bob)" \
+			"$(cmp "$pnm" "$(delivered_file cs_bob "same-$tag-tiff.pdf")" 2>&1)" \
+			"$(cmp "$pnm" "$(delivered_file cs_bob "same-$tag-png.pdf")" 2>&1)"
 	fi
 done
 printf 'not an image\n' >"$bob_home/notes.txt"
@@ -410,12 +526,13 @@ printf '# device button user action options\nnet:*  scan  cs_bob  t\ntest:* scan
 chmod 0644 "$TEST_ROOT/scanbd.map"
 run_cmd env SCANBD_DEVICE=test:0 SCANBD_ACTION=scan CLOUDSPOOL_SCANBD_MAP="$TEST_ROOT/scanbd.map" \
 	CLOUDSPOOL_CONF="$CONF" CLOUDSPOOL="$CLOUDSPOOL" SANE_CONFIG_DIR="$SANE_DIR" sh "$SCANBD_SCRIPT"
-file=$(delivered_file cs_alice scan-scan.tif)
-if [ "$RUN_STATUS" -eq 0 ] && wait_for_delivery cs_alice scan-scan.tif "$RUN_OUT" 30 &&
-	[ "$(stat -c %U "$file")" = cs_alice ] && [ "$(tiff_sizes "$file")" = 147x177 ]; then
+file=$(delivered_file cs_alice scan-scan.pdf)
+if [ "$RUN_STATUS" -eq 0 ] && wait_delivered cs_alice scan-scan.pdf "$RUN_OUT" 30 &&
+	[ "$(stat -c %U "$file")" = cs_alice ] && [ "$(pdf_pages "$file")" = 1 ] &&
+	[ "$(pdf_sizes "$file")" = 147x177 ]; then
 	ok "the scanbd action script scans test:0's button for the mapped user (cs_alice)"
 else
-	not_ok "the scanbd action script scans for the mapped user" "$(run_diag)"
+	not_ok "the scanbd action script scans for the mapped user" "$(run_diag)" "$(delivered_names cs_alice)"
 fi
 run_cmd env SCANBD_DEVICE=test:0 SCANBD_ACTION=copy CLOUDSPOOL_SCANBD_MAP="$TEST_ROOT/scanbd.map" \
 	CLOUDSPOOL_CONF="$CONF" CLOUDSPOOL="$CLOUDSPOOL" SANE_CONFIG_DIR="$SANE_DIR" sh "$SCANBD_SCRIPT"
@@ -428,7 +545,7 @@ fi
 # --- 100 pages at 300 dpi gray: bounded memory, no plaintext on disk.
 # The gray colour pattern's lines are mostly 944 bytes of 0x55 ('U'): a
 # run of 900 of them in any file outside the delivery folder would be page
-# plaintext (the delivered TIFF is Deflate-compressed: it holds no such run).
+# plaintext (the delivered PDF's pages are JPEG: it holds no such run).
 BIG=(--resolution 300 --mode Gray --test-picture "Color pattern")
 head -c 900 /dev/zero | tr '\0' U >"$WORK/plain.pat"
 (cd "$WORK" && scanimage -d test "${BIG[@]}" --format=pnm >"$WORK/big.pnm" 2>/dev/null)
@@ -440,6 +557,7 @@ fi
 home=$(user_home cs_alice)
 run_cmd as_user cs_alice /usr/bin/time -f %M -o "$home/rss" env SANE_CONFIG_DIR="$SANE_DIR" \
 	"$CLOUDSPOOL" -c "$CONF" scan -a t -d test --batch-count 100 --name big "${BIG[@]}"
+big_job=$RUN_OUT
 rss=$(tail -n 1 "$home/rss" 2>/dev/null)
 if [ "$RUN_STATUS" -eq 0 ] && [ -n "$rss" ] && [ "$rss" -lt 65536 ]; then
 	ok "100 pages at 300 dpi gray (111 MB of pixels): peak RSS ${rss} KiB, under 64 MB"
@@ -453,11 +571,15 @@ if [ -z "$hits" ]; then
 else
 	not_ok "no page plaintext in the spool, /tmp, /var/tmp, /dev/shm or the logs right after the scan" "$hits"
 fi
-if wait_for_delivery cs_alice big.tif "$RUN_OUT" 120 &&
-	[ "$(tiff_sizes "$(delivered_file cs_alice big.tif)" | sort | uniq -c | awk '{ print $1, $2 }')" = "100 944x1181" ]; then
-	ok "the 100-page scan is delivered as a 100-page TIFF of 944x1181 pages"
+file=$(delivered_file cs_alice big.pdf)
+if wait_delivered cs_alice big.pdf "$big_job" 120 && [ "$(pdf_pages "$file")" = 100 ] &&
+	one_image_a_page "$file" &&
+	[ "$(pdf_images "$file" | cut -d ' ' -f 2- | sort | uniq -c | awk '{ $1 = $1; print }')" = "100 944x1181 gray 8 jpeg 300" ]; then
+	ok "the 100-page scan is delivered as big.pdf, 100 pages of one 944x1181 gray image at 300 dpi"
 else
-	not_ok "the 100-page scan is delivered as a 100-page TIFF" "$(spool_entries)" "$(tail -n 5 "$LOGS/daemon.log")"
+	not_ok "the 100-page scan is delivered as a 100-page PDF of 944x1181 pages" "$(delivered_names cs_alice)" \
+		"pdfinfo: $(pdf_pages "$file") pages" "$(pdf_images "$file" | cut -d ' ' -f 2- | sort | uniq -c)" \
+		"$(spool_entries)" "$(tail -n 5 "$LOGS/daemon.log")"
 fi
 hits=$(grep -rlFa -D skip --no-messages -f "$WORK/plain.pat" -- "${paths[@]}" 2>/dev/null)
 if [ -z "$hits" ]; then
@@ -466,10 +588,15 @@ else
 	not_ok "no page plaintext anywhere searched after delivery" "$hits"
 fi
 
-if [ "$(audit_count processed pages-to-tiff)" -ge 10 ]; then
-	ok "the audit trail records scans processed as pages-to-tiff"
+# every job of pages above is audited as filtered "pages"; the big one
+# with its 100 pages in, 100 out, as one document
+big_audit=$(jq -c --arg j "$big_job" 'select(.event == "processed" and .job == $j) |
+	[.filter, .pages, .report.pages_out, .documents]' "$(audit_log_file)" 2>/dev/null)
+if [ "$(audit_count processed '"filter":"pages"')" -ge 25 ] && [ "$big_audit" = '["pages",100,100,1]' ]; then
+	ok "the audit trail records the scans processed as pages (the 100-page one: 100 in, 100 out, one document)"
 else
-	not_ok "the audit trail records scans processed as pages-to-tiff" "$(audit_count processed pages-to-tiff)"
+	not_ok "the audit trail records the scans processed as pages" \
+		"processed as pages: $(audit_count processed '"filter":"pages"')" "big: $big_audit"
 fi
 stop_daemon
 ok_if "nothing is left in the spool" spool_is_empty
