@@ -53,6 +53,9 @@ DEB_PACKAGES=(
 	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
 	tesseract-ocr-fra libzbar-dev libjpeg-dev poppler-utils ocrmypdf
 	fonts-dejavu-core imagemagick
+	# the tests' helper scripts (standard library only) and QR codes for
+	# the barcode-split test
+	python3 qrencode
 	# the decoding path's libFuzzer harness (tests/fuzz/run.sh)
 	clang
 )
