@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/prctl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <linux/close_range.h>
 
@@ -117,5 +120,21 @@ cs_user_name(uid_t uid, char *out, size_t cap)
 	if (n >= cap)
 		return CS_ERR_TOOBIG;
 	memcpy(out, pw.pw_name, n + 1);
+	return CS_OK;
+}
+
+/* cs_confine_child - see privs.h */
+cs_result
+cs_confine_child(uint64_t cpu_seconds, uint64_t memory_bytes)
+{
+	struct rlimit cpu = { cpu_seconds, cpu_seconds };
+	struct rlimit mem = { memory_bytes, memory_bytes };
+	struct rlimit core = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CPU, &cpu) < 0 || setrlimit(RLIMIT_AS, &mem) < 0 ||
+	    setrlimit(RLIMIT_CORE, &core) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return CS_ERR_IO;
 	return CS_OK;
 }

@@ -32,6 +32,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "oauth.h"
+#include "privs.h"
 #include "safefile.h"
 
 #define UPLOAD_MSG_MAX 65536
@@ -286,9 +287,6 @@ uploads_request(struct cs_daemon *d, const struct upload_slot *s,
 static void __attribute__((noreturn))
 uploads_child(const char *path, int doc_fd, int sock)
 {
-	struct rlimit cpu = { UPLOAD_CPU_SECONDS, UPLOAD_CPU_SECONDS };
-	struct rlimit mem = { UPLOAD_MEMORY, UPLOAD_MEMORY };
-	struct rlimit core = { 0, 0 };
 	char *const argv[] = { "cloudspool-upload", NULL };
 	char *const envp[] = { NULL };
 	int null;
@@ -297,10 +295,7 @@ uploads_child(const char *path, int doc_fd, int sock)
 	    dup2(doc_fd, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
 	    dup2(sock, 3) < 0 || lseek(STDIN_FILENO, 0, SEEK_SET) < 0 ||
 	    close_range(4, ~0U, 0) < 0 ||
-	    setrlimit(RLIMIT_CPU, &cpu) < 0 || setrlimit(RLIMIT_AS, &mem) < 0 ||
-	    setrlimit(RLIMIT_CORE, &core) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+	    cs_confine_child(UPLOAD_CPU_SECONDS, UPLOAD_MEMORY) != CS_OK)
 		_exit(126);
 	execve(path, argv, envp);
 	_exit(127);

@@ -21,6 +21,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "privs.h"
 
 #define WORKER_CPU_SECONDS 600
 #define WORKER_MEMORY (4ULL << 30)
@@ -29,18 +30,12 @@
 static void __attribute__((noreturn))
 worker_child(const char *path, char *const argv[], int in_fd, int out_fd)
 {
-	struct rlimit cpu = { WORKER_CPU_SECONDS, WORKER_CPU_SECONDS };
-	struct rlimit mem = { WORKER_MEMORY, WORKER_MEMORY };
-	struct rlimit core = { 0, 0 };
 	char *const envp[] = { NULL };
 
 	if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
 	    lseek(STDIN_FILENO, 0, SEEK_SET) < 0 ||
 	    close_range(3, ~0U, 0) < 0 ||
-	    setrlimit(RLIMIT_CPU, &cpu) < 0 || setrlimit(RLIMIT_AS, &mem) < 0 ||
-	    setrlimit(RLIMIT_CORE, &core) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+	    cs_confine_child(WORKER_CPU_SECONDS, WORKER_MEMORY) != CS_OK)
 		_exit(126);
 	execve(path, argv, envp);
 	_exit(127);
