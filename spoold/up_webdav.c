@@ -34,6 +34,9 @@
 
 #define DAV_MAX_VARIANTS	100
 #define DAV_TRIES		3
+#define DAV_NC_MIN_CHUNK	(5ull << 20)	/* Nextcloud chunking v2 */
+#define DAV_NC_MAX_CHUNK	(5ull << 30)
+#define DAV_NC_MAX_CHUNKS	10000u		/* chunk names 1..10000 */
 
 struct dav {
 	struct up_ctx *ctx;
@@ -246,6 +249,7 @@ dav_move_to_free_name(struct dav *d, const char *src, const char *mode,
 	struct up_http_resp resp;
 	char *dst, dest[2048], total[64];
 	cs_result r;
+	int at;
 
 	(void)snprintf(total, sizeof(total), "OC-Total-Length: %llu",
 	    (unsigned long long)d->ctx->size);
@@ -266,6 +270,19 @@ dav_move_to_free_name(struct dav *d, const char *src, const char *mode,
 			up_http_resp_free(&resp);
 			free(dst);
 			return CS_OK;
+		}
+		/* 404: the source is gone. libcurl silently resends a request
+		 * whose reused connection died before any answer came, so this
+		 * can be the second copy of a MOVE that was carried out and
+		 * whose answer was lost: the file is ours if it is there with
+		 * the document's size (as dav_resume_move decides) */
+		if (resp.status == 404 &&
+		    (at = dav_size_at(d, dst, d->ctx->size)) != 0) {
+			if (at == 1)
+				up_done(d->ctx, dst, dst, 1);
+			up_http_resp_free(&resp);
+			free(dst);
+			return d->ctx->out.set ? CS_OK : CS_ERR_NOMEM;
 		}
 		free(dst);
 		if (resp.status != 412) {
@@ -398,6 +415,11 @@ dav_chunked(struct dav *d)
 	(void)snprintf(total, sizeof(total), "OC-Total-Length: %llu",
 	    (unsigned long long)ctx->size);
 	if (phase == NULL) {
+		/* the user's folder levels first: assembling into a missing
+		 * folder is 409 only at MOVE .file, after every chunk was sent
+		 * (the plain path makes them on PUT's 409 instead) */
+		if ((r = dav_mkcol_path(d)) != CS_OK || ctx->out.set)
+			return r;
 		/* pick the final name before the Destination is fixed */
 		for (;; d->variant++) {
 			if ((dst = dav_final_url(d, d->variant)) == NULL)
@@ -575,6 +597,17 @@ dav_deliver(struct up_ctx *ctx)
 	if (up_setting_size(ctx, "chunk_size", 10u << 20, &d.chunk) != CS_OK ||
 	    d.chunk == 0) {
 		up_fail(ctx, UP_PERMANENT, -1, 0, "webdav: bad chunk_size");
+		return CS_OK;
+	}
+	/* Nextcloud refuses, at MOVE .file, chunks other than the last
+	 * outside 5 MB..5 GB (chunking v2 requirements; MiB here, S3's part
+	 * floor, to be safe on object storage): catch it before sending */
+	if (strcmp(up_setting(ctx, "chunked", "no"), "nextcloud") == 0 &&
+	    (d.chunk < DAV_NC_MIN_CHUNK || d.chunk > DAV_NC_MAX_CHUNK ||
+	    (ctx->size + d.chunk - 1) / d.chunk > DAV_NC_MAX_CHUNKS)) {
+		up_fail(ctx, UP_PERMANENT, -1, 0, "webdav: chunked = nextcloud "
+		    "needs chunk_size between 5M and 5G and at most %u "
+		    "chunks", DAV_NC_MAX_CHUNKS);
 		return CS_OK;
 	}
 	v = json_object_get(ctx->state, "variant");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test-fakes.sh - the Drive, Graph and Dropbox fakes driven by the curl
+# test-fakes.sh - the Drive, Graph, Dropbox and Nextcloud fakes driven by the curl
 # command line, as TAP: each protocol rule a client depends on, and each
 # fault kind. Needs node and curl only; installs nothing; runs from the
 # source tree. Scratch files go to build/ (not /tmp: the end-to-end tests
@@ -426,6 +426,80 @@ ok "fault quota (dropbox): 409 path/insufficient_space" test "$CODE" = 409 -a "$
 req -X POST "$DB/files/get_metadata" -H 'Authorization: Bearer nope' -H 'Content-Type: application/json' -d '{"path":"/x"}'
 ok "dropbox: a bad token is 401 invalid_access_token" \
 	test "$CODE" = 401 -a "$(jget "$W/b" 'j.error[".tag"]')" = invalid_access_token
+
+# ------------------------------------------------------------ Nextcloud
+printf 'svc app-pw\n' >"$W/nc-passwords"
+mkdir -p "$W/nextcloud/svc/scans"
+start_fake nextcloud --port 0 --store "$W/nextcloud" --tokens "$W/nc-passwords" || exit 1
+NC=http://127.0.0.1:$PORT
+NCA=(-u svc:app-pw)
+UP=$NC/remote.php/dav/uploads/svc/up1
+NCDEST="Destination: $NC/remote.php/dav/files/svc/scans/big.bin"
+head -c 5242880 /dev/urandom >"$W/nc1"
+head -c 5000000 /dev/urandom >"$W/nc-small"
+head -c 1000 /dev/urandom >"$W/nc2"
+req -X MKCOL "$UP"
+ok "nextcloud: no credentials is 401 with WWW-Authenticate Basic" test "$CODE" = 401 -a "$(hdr WWW-Authenticate | cut -c1-5)" = Basic
+req "${NCA[@]}" -X MKCOL "$UP" -H "$NCDEST"
+C1=$CODE
+req "${NCA[@]}" -X PUT "$UP/00001" --data-binary @"$W/nc1" -H 'OC-Total-Length: 5243880'
+ok "nextcloud: MKCOL of an upload is 201; a chunk without Destination is 400" test "$C1" = 201 -a "$CODE" = 400
+req "${NCA[@]}" -X PUT "$UP/10001" --data-binary @"$W/nc2" -H "$NCDEST"
+ok "nextcloud: a chunk named 10001 is 400" test "$CODE" = 400
+req "${NCA[@]}" -X PUT "$UP/00001" --data-binary @"$W/nc-small" -H "$NCDEST"
+C1=$CODE
+req "${NCA[@]}" -X PUT "$UP/00002" --data-binary @"$W/nc2" -H "$NCDEST"
+req "${NCA[@]}" -X MOVE "$UP/.file" -H "$NCDEST" -H 'OC-Total-Length: 5001000'
+ok "nextcloud: chunks are 201; MOVE .file with a small (5000000 B) chunk that is not last is 400" test "$C1" = 201 -a "$CODE" = 400
+req "${NCA[@]}" -X PUT "$UP/00001" --data-binary @"$W/nc1" -H "$NCDEST" -H 'OC-Total-Length: 5243880'
+C1=$CODE
+req "${NCA[@]}" -X PROPFIND "$UP" -H "$NCDEST" -H 'Depth: 1'
+ok "nextcloud: re-PUT of a chunk is 204; PROPFIND Depth 1 lists both chunks with sizes (207)" \
+	test "$C1" = 204 -a "$CODE" = 207 -a "$(grep -o '<d:getcontentlength>[0-9]*' "$W/b" | cut -d'>' -f2 | tr '\n' ,)" = "5242880,1000,"
+req "${NCA[@]}" -X MOVE "$UP/.file" -H "$NCDEST" -H 'OC-Total-Length: 5243881'
+ok "nextcloud: MOVE .file with a wrong OC-Total-Length is 400" test "$CODE" = 400
+req "${NCA[@]}" -X MOVE "$UP/.file" -H "$NCDEST" -H 'OC-Total-Length: 5243880'
+C1=$CODE
+cat "$W/nc1" "$W/nc2" >"$W/nc-all"
+ok "nextcloud: MOVE .file assembles in name order: 201, byte-identical" test "$C1" = 201 && cmp -s "$W/nc-all" "$W/nextcloud/svc/scans/big.bin"
+req "${NCA[@]}" -X PROPFIND "$UP" -H "$NCDEST" -H 'Depth: 1'
+ok "nextcloud: the upload folder is gone after assembly (404)" test "$CODE" = 404
+req "${NCA[@]}" -X MKCOL "$NC/remote.php/dav/uploads/svc/up2" -H "$NCDEST"
+req "${NCA[@]}" -X PUT "$NC/remote.php/dav/uploads/svc/up2/1" --data-binary @"$W/nc2" -H "$NCDEST"
+req "${NCA[@]}" -X MOVE "$NC/remote.php/dav/uploads/svc/up2/.file" -H "$NCDEST" -H 'OC-Total-Length: 1000'
+ok "nextcloud: assembling over an existing file is 204" test "$CODE" = 204 && cmp -s "$W/nc2" "$W/nextcloud/svc/scans/big.bin"
+req "${NCA[@]}" -X MKCOL "$NC/remote.php/dav/uploads/svc/up3" -H "$NCDEST"
+req "${NCA[@]}" -X DELETE "$NC/remote.php/dav/uploads/svc/up3" -H "$NCDEST"
+C1=$CODE
+req "${NCA[@]}" -X PROPFIND "$NC/remote.php/dav/uploads/svc/up3" -H "$NCDEST" -H 'Depth: 1'
+ok "nextcloud: DELETE of an upload folder is 204, then 404" test "$C1" = 204 -a "$CODE" = 404
+req "${NCA[@]}" -X MKCOL "$NC/remote.php/dav/files/svc/a/b"
+C1=$CODE
+req "${NCA[@]}" -X MKCOL "$NC/remote.php/dav/files/svc/a"
+C2=$CODE
+req "${NCA[@]}" -X PUT "$NC/remote.php/dav/files/svc/a/t.bin" --data-binary @"$W/nc2"
+C3=$CODE
+req "${NCA[@]}" -X MOVE "$NC/remote.php/dav/files/svc/a/t.bin" -H "Destination: $NC/remote.php/dav/files/svc/scans/big.bin" -H 'Overwrite: F'
+ok "nextcloud files: MKCOL 409 without parent, 201; PUT 201; MOVE onto a file with Overwrite F is 412" \
+	test "$C1$C2$C3$CODE" = 409201201412
+req "${NCA[@]}" -I "$NC/remote.php/dav/files/svc/a/t.bin"
+ok "nextcloud files: HEAD gives Content-Length" test "$CODE" = 200 -a "$(hdr Content-Length)" = 1000
+test "$(faults "$NC" '[{"match":"upload-chunk","nth":1,"action":"503","retry_after":30}]')" = 200
+req "${NCA[@]}" -X MKCOL "$NC/remote.php/dav/uploads/svc/up4" -H "$NCDEST"
+req "${NCA[@]}" -X PUT "$NC/remote.php/dav/uploads/svc/up4/1" --data-binary @"$W/nc2" -H "$NCDEST"
+ok "fault 503 (nextcloud): Retry-After and a Sabre XML error" test "$CODE" = 503 -a "$(hdr Retry-After)" = 30 && grep -q 'ServiceUnavailable' "$W/b"
+test "$(faults "$NC" '[{"match":"upload-chunk","nth":1,"action":"reset","bytes":100000}]')" = 200
+req "${NCA[@]}" -X PUT "$NC/remote.php/dav/uploads/svc/up4/1" --data-binary @"$W/nc1" -H "$NCDEST"
+C1=$RC
+req "${NCA[@]}" -X PROPFIND "$NC/remote.php/dav/uploads/svc/up4" -H "$NCDEST" -H 'Depth: 1'
+ok "fault reset (nextcloud): the chunk PUT dies and nothing of it is stored" test "$C1" -ne 0 -a "$CODE" = 207 && ! grep -q getcontentlength "$W/b"
+test "$(faults "$NC" '[{"match":"finish","nth":1,"action":"drop-response"}]')" = 200
+req "${NCA[@]}" -X PUT "$NC/remote.php/dav/uploads/svc/up4/1" --data-binary @"$W/nc2" -H "$NCDEST"
+req "${NCA[@]}" -X MOVE "$NC/remote.php/dav/uploads/svc/up4/.file" -H "Destination: $NC/remote.php/dav/files/svc/scans/dropped.bin" -H 'OC-Total-Length: 1000'
+C1=$RC
+ok "fault drop-response (nextcloud): MOVE .file assembles, the answer is lost" test "$C1" -ne 0 && cmp -s "$W/nc2" "$W/nextcloud/svc/scans/dropped.bin"
+ok "nextcloud: the partial fault is refused (Nextcloud keeps no part of a chunk)" \
+	test "$(faults "$NC" '[{"match":"upload-chunk","nth":1,"action":"partial","bytes":1}]')" = 400
 
 # ------------------------------------------------- introspection and TLS
 cat >"$W/introspect.js" <<'EOF'
