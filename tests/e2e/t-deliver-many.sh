@@ -354,8 +354,8 @@ drive_ctl GET /__fake/files >"$WORK/drive.files" || : >"$WORK/drive.files"
 copies() {
 	local k=$1 user=${J_USER[$1]} name=${J_NAME[$1]} stem=${J_NAME[$1]%.txt}
 	case ${J_ACTION[k]} in
-	dav) find "$DAV/scans/$user" -type f -name "$stem*" ;;
-	s3) find "$S3DIR/scans/$user" -type f -name "$stem*._S3rver_object" ;;
+	dav) find "$DAV/scans/$user" -type f -name "$stem*" 2>/dev/null ;;
+	s3) find "$S3DIR/scans/$user" -type f -name "$stem*._S3rver_object" 2>/dev/null ;;
 	drive) jq -r --arg n "$name" --arg s "$stem" \
 		'.[] | select(.name == $n or (.name | startswith($s))) | .path' \
 		"$WORK/drive.files" | sed "s|^|$DRIVE_STORE/|" ;;
