@@ -46,7 +46,7 @@ stop_servers() {
 
 start_rclone() {
 	rclone serve webdav "$DAV" --addr "127.0.0.1:$DAV_PORT" --user svc \
-		--pass "$DAV_PASSWORD" --dir-cache-time 0s --bwlimit 1M \
+		--pass "$DAV_PASSWORD" --dir-cache-time 0s --bwlimit "${DAV_BWLIMIT:-1M}" \
 		>>"$SRVLOGS/rclone.log" 2>&1 &
 	RCLONE_PID=$!
 	wait_until 10 port_open "$DAV_PORT"
