@@ -35,13 +35,13 @@ port_open() {
 }
 
 # Servers are ours: started and stopped by pid, never by name.
-RCLONE_PID= S3_PID= DRIVE_PID= SAMPLER_PID=
+RCLONE_PID='' S3_PID='' DRIVE_PID='' SAMPLER_PID=''
 stop_servers() {
 	local p
 	for p in "$SAMPLER_PID" "$RCLONE_PID" "$S3_PID" "$DRIVE_PID"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
-	SAMPLER_PID= RCLONE_PID= S3_PID= DRIVE_PID=
+	SAMPLER_PID='' RCLONE_PID='' S3_PID='' DRIVE_PID=''
 }
 
 start_rclone() {

@@ -36,12 +36,18 @@ source "$SRC_DIR/tests/e2e/netservers.sh"
 sampler() {
 	local total pids dav s3 drv line pid port
 	while :; do
-		mapfile -t pids < <(ps -e -o pid=,comm= | awk '$2 ~ /^cloudspool-upl/ { print $1 }')
+		# our daemon's children only: another test's uploaders are not ours
+		mapfile -t pids < <(ps -o pid=,comm= --ppid "$DAEMON_PID" |
+			awk '$2 ~ /^cloudspool-upl/ { print $1 }')
+		local -A ours=()
+		for pid in "${pids[@]}"; do ours[$pid]=1; done
 		total=${#pids[@]}
 		dav=0 s3=0 drv=0
 		if [ "$total" -gt 0 ]; then
-			# one "pid port" per uploader and server it is connected to
+			# one "pid port" per uploader and server it is connected to (sorted
+			# unique: an uploader counts once per server)
 			while read -r pid port; do
+				[ -n "${ours[$pid]:-}" ] || continue
 				case $port in
 				"$DAV_PORT") dav=$((dav + 1)) ;;
 				"$S3_PORT") s3=$((s3 + 1)) ;;
