@@ -184,6 +184,10 @@ cs_result worker_finish(struct worker_proc *w, int wait, char *why,
 /* work_busy - 1 when a filter is running for job id */
 int work_busy(const struct cs_daemon *d, const char *id);
 
+/* work_for_destination - filters running for jobs whose action delivers
+ * to destination dest (each becomes an uploader when it finishes) */
+size_t work_for_destination(const struct cs_daemon *d, const char *dest);
+
 /* work_room - 1 when fewer than [spool] workers filters run */
 int work_room(const struct cs_daemon *d);
 

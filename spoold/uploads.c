@@ -120,6 +120,10 @@ uploads_room(const struct cs_daemon *d, const struct cs_jobstate *js)
 	for (i = 0; i < d->nuploads; i++)
 		if (strcmp(d->uploads[i].dest, dst->name) == 0)
 			running++;
+	/* A job being filtered starts its uploader as soon as the filter
+	 * ends, with no second look at the limit: it holds a place now, or
+	 * `workers` filters finishing together would overshoot the limit. */
+	running += work_for_destination(d, dst->name);
 	return running < limit;
 }
 

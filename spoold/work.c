@@ -40,6 +40,22 @@ work_busy(const struct cs_daemon *d, const char *id)
 	return 0;
 }
 
+/* work_for_destination - see daemon.h */
+size_t
+work_for_destination(const struct cs_daemon *d, const char *dest)
+{
+	const struct cs_action *a;
+	size_t i, n = 0;
+
+	for (i = 0; i < d->nwork; i++) {
+		a = cs_config_action(&d->cfg, d->work[i].res.js.action);
+		if (a != NULL && a->destination != NULL &&
+		    strcmp(a->destination->name, dest) == 0)
+			n++;
+	}
+	return n;
+}
+
 /* work_room - see daemon.h */
 int
 work_room(const struct cs_daemon *d)
