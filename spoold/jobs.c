@@ -485,14 +485,15 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 	}
 	if (d->now < js.next_try)
 		return;
-	if (hold_needed(d, id, &js)) {
-		hold_job(d, dir, id, &js);
-		return;
-	}
 	/* at its destination's concurrency limit: wait, no attempt counted */
 	if (!work_room(d) || (uploads_is_network(d, &js) &&
 	    !uploads_room(d, &js)))
 		return;
+	/* after the room check: a job waiting for room reads no token */
+	if (hold_needed(d, id, &js)) {
+		hold_job(d, dir, id, &js);
+		return;
+	}
 	jobs_deliver(d, dir, id, &js);
 }
 
