@@ -53,6 +53,8 @@ DEB_PACKAGES=(
 	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
 	tesseract-ocr-fra libzbar-dev libjpeg-dev poppler-utils ocrmypdf
 	fonts-dejavu-core imagemagick
+	# qrencode: the PATCHT separator sheets of tests/filter/t-filter.sh
+	qrencode
 	# the decoding path's libFuzzer harness (tests/fuzz/run.sh)
 	clang
 )
