@@ -53,8 +53,9 @@ DEB_PACKAGES=(
 	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
 	tesseract-ocr-fra libzbar-dev libjpeg-dev poppler-utils ocrmypdf
 	fonts-dejavu-core imagemagick
-	# qrencode: the PATCHT separator sheets of tests/filter/t-filter.sh
-	qrencode
+	# qrencode: the PATCHT separator sheets of tests/filter/t-filter.sh;
+	# qpdf: tests/e2e/t-ocr.sh checks the delivered PDF's structure
+	qrencode qpdf
 	# the decoding path's libFuzzer harness (tests/fuzz/run.sh)
 	clang
 )
