@@ -53,9 +53,10 @@ DEB_PACKAGES=(
 	libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
 	tesseract-ocr-fra libzbar-dev libjpeg-dev poppler-utils ocrmypdf
 	fonts-dejavu-core imagemagick
-	# the tests' helper scripts (standard library only) and QR codes for
-	# the barcode-split test
-	python3 qrencode
+	# python3: the tests' helper scripts (standard library only);
+	# qrencode: the PATCHT separator sheets of tests/filter/t-filter.sh;
+	# qpdf: tests/e2e/t-ocr.sh checks the delivered PDF's structure
+	python3 qrencode qpdf
 	# the decoding path's libFuzzer harness (tests/fuzz/run.sh)
 	clang
 )

@@ -5,10 +5,14 @@
 # files; the output is byte-identical on two runs (and with 1 or 2 threads);
 # the worker modes return a well-formed result container (a PDF passes
 # through unchanged, a page stream becomes a PDF); garbage and truncated
-# images give exit 1 and one line on stderr; the sandbox holds.
+# images give exit 1 and one line on stderr; the sandbox holds; a QR code
+# PATCHT on a separator sheet splits a batch there (and only with that
+# text); a page whose OCR passes --ocr-timeout is delivered image-only and
+# listed in ocr_timeouts while the other pages keep their text.
 #
 # Usage: t-filter.sh [BUILD_DIR]   (default: build/ next to tests/)
-# Needs ImageMagick's convert, pdftotext and pdfinfo (setup.sh installs them).
+# Needs ImageMagick's convert, pdftotext, pdfinfo, pdfimages, jq and qrencode
+# (setup.sh installs them).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,7 +50,7 @@ report_field() {	# report_field LOG FIELD
 	sed -n 's/^cloudspool-filter: report: //p' "$1" | tail -n 1 | jq -c ".$2"
 }
 
-echo "1..20"
+echo "1..27"
 cd "$WORK" || exit 1
 TEXT1=$'Invoice number 4711 from Hamburg\nThe quick brown fox jumps over the lazy dog.\nPlease pay within thirty days, thank you.'
 TEXT2=$'Second letter about the harbour\nSphinx of black quartz, judge my vow.'
@@ -144,4 +148,81 @@ head -c 100000 pages.csp | "$FILTER" --worker-pages >/dev/null 2>cut.log
 st=$?
 [ "$st" -eq 1 ] && [ "$(wc -l <cut.log)" -eq 1 ]
 ok $? "a cut page stream: exit 1 and one line ($(head -c 100 cut.log))"
+# pages - a PDF's page count
+pages() {
+	pdfinfo "$1" 2>/dev/null | sed -n 's/^Pages: *//p'
+}
+
+# page_words - pdftotext of one page of a PDF, on one line
+page_words() {	# page_words PDF PAGE
+	pdftotext -f "$2" -l "$2" "$1" - 2>/dev/null | tr -s ' \n' ' '
+}
+
+# 21-23: a separator sheet with a QR code PATCHT (as paperless-ngx uses),
+# scanned a little crooked and noisy, splits the batch and is dropped
+qrencode -o qr.png -s 10 PATCHT &&
+	convert -size 1748x2480 xc:white -density 300 -units PixelsPerInch \
+		qr.png -gravity center -composite -background white -rotate 1.5 \
+		+repage -gravity center -extent 1748x2480 -blur 0x0.7 \
+		-attenuate 0.4 +noise Gaussian -colorspace Gray -depth 8 sep.tif &&
+	convert p1.tif sep.tif p2.tif one.tif -compress lzw bc.tif
+mkdir bcout
+"$FILTER" --split-barcode --ocr eng --output-dir bcout bc.tif 2>bc.log &&
+	[ "$(pages bcout/bc-1.pdf)" = 1 ] && [ "$(pages bcout/bc-2.pdf)" = 2 ] &&
+	[ ! -e bcout/bc-3.pdf ] && [ "$(report_field bc.log removed)" = "[2]" ]
+ok $? "--split-barcode: the PATCHT sheet (2 of 4) splits into bc-1.pdf (1 page) and bc-2.pdf (2 pages)"
+w1=$(page_words bcout/bc-1.pdf 1)
+w2=$(page_words bcout/bc-2.pdf 1)$(page_words bcout/bc-2.pdf 2)
+case "$w1|$w2" in
+*Hamburg*"|"*harbour*meeting*) st=0 ;;
+*) st=1 ;;
+esac
+ok $st "the separator is dropped: bc-1 holds page 1, bc-2 pages 3 and 4"
+# (when splitting, the outputs are numbered even if there is only one)
+"$FILTER" --split-barcode=OTHER -o other.pdf bc.tif 2>other.log &&
+	[ "$(pages other-1.pdf)" = 4 ] && [ ! -e other-2.pdf ] &&
+	[ "$(report_field other.log documents)" = 1 ] &&
+	[ "$(report_field other.log removed)" = "[]" ]
+ok $? "--split-barcode=OTHER ignores the PATCHT sheet: one 4-page document (other-1.pdf)"
+
+# 24-27: the OCR deadline. A dense, noisy A4 page of 8-point text takes
+# Tesseract several seconds here; short pages a fraction of one. With
+# --ocr-timeout 1 (seconds) the dense page is given up on, not the rest.
+python3 - >dense.txt <<'PY'
+import random
+random.seed(7)
+w = ("lorem ipsum dolor sit amet harbour quartz invoice judge vow sphinx "
+     "black brown lazy jumps thirty days meeting notes letter number").split()
+for _ in range(120):
+    print(" ".join(random.choice(w) for _ in range(22)))
+PY
+convert -size 2480x3508 xc:white -font DejaVu-Serif -pointsize 8 \
+	-density 300 -units PixelsPerInch -fill black \
+	-annotate +60+60 "$(cat dense.txt)" -background white -rotate 0.7 \
+	+repage -gravity center -extent 2480x3508 -blur 0x0.8 \
+	-attenuate 0.6 +noise Gaussian -colorspace Gray -depth 8 dense.tif &&
+	convert p1.tif dense.tif one.tif -compress lzw slow.tif
+t0=$(date +%s%N)
+"$FILTER" --ocr eng --jobs 1 dense.tif -o dense-full.pdf 2>dense.log
+st=$?
+full_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$st" -eq 0 ] && [ "$(report_field dense.log ocr_timeouts)" = "[]" ] &&
+	[ "$(page_words dense-full.pdf 1 | wc -w)" -gt 500 ]
+ok $? "control: without a short deadline the dense page is read ($full_ms ms)"
+t0=$(date +%s%N)
+"$FILTER" --ocr eng --ocr-timeout 1 --jobs 1 slow.tif -o slow.pdf 2>slow.log
+st=$?
+slow_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$st" -eq 0 ] && [ "$(report_field slow.log ocr_timeouts)" = "[2]" ] &&
+	[ "$(pages slow.pdf)" = 3 ]
+ok $? "--ocr-timeout 1: exit 0, 3 pages, ocr_timeouts [2] ($(report_field slow.log ocr_timeouts))"
+[ -z "$(page_words slow.pdf 2 | tr -d '[:space:]')" ] &&
+	[ "$(pdfimages -f 2 -l 2 -list slow.pdf 2>/dev/null | sed 1,2d | wc -l)" = 1 ]
+ok $? "the timed-out page is delivered as its image with no text layer"
+case "$(page_words slow.pdf 1)|$(page_words slow.pdf 3)" in
+*Invoice*Hamburg*"|"*meeting*notes*) st=0 ;;
+*) st=1 ;;
+esac
+[ "$st" -eq 0 ] && [ "$((slow_ms * 2))" -lt "$full_ms" ]
+ok $? "pages 1 and 3 keep their text, and the run took $slow_ms ms (under half of $full_ms)"
 exit $fail
