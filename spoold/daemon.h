@@ -168,6 +168,7 @@ struct worker_proc {
 	pid_t pid;
 	int pidfd;
 	int out_fd;
+	int err_fd;			/* its standard error (a memfd) */
 };
 
 /* worker_spawn - run the filter program (argv[0] is its name) on in_fd (a
@@ -177,7 +178,9 @@ cs_result worker_spawn(struct cs_daemon *d, char *const argv[], int in_fd,
     struct worker_proc *w, char *why, size_t whylen);
 
 /* worker_finish - reap the filter: CS_OK when it succeeded (out_fd then
- * rewound), CS_ERR_TEMP while it runs (wait = 0), an error and why else */
+ * rewound), CS_ERR_TEMP while it runs (wait = 0), CS_ERR_FORMAT when it
+ * said the input cannot be processed (exit 1; why holds its one-line
+ * error), CS_ERR_CHILD or CS_ERR_IO otherwise */
 cs_result worker_finish(struct worker_proc *w, int wait, char *why,
     size_t whylen);
 

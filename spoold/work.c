@@ -173,7 +173,12 @@ work_service(struct cs_daemon *d)
 		work_release(d, i);
 		if (r == CS_OK)
 			jobs_processed(d, &res);
-		else {
+		else if (r == CS_ERR_FORMAT) {
+			/* a malformed (maybe hostile) image: retrying cannot
+			 * help, and the file is kept for the admin to look at */
+			close(res.out_fd);
+			jobs_quarantine(d, res.dir, res.id, why);
+		} else {
 			close(res.out_fd);
 			jobs_defer(d, res.dir, res.id, &res.js, why);
 		}

@@ -221,6 +221,31 @@ else
 	not_ok "neither user's documents reach the other's folder" "$(ls -laR "$SCANS")"
 fi
 
+# A malformed image (a TIFF cut short after its first strip) is refused
+# by the sandboxed filter: the job is quarantined with the filter's one-line
+# reason, not retried, and the daemon carries on.
+head -c 2000 "$WORK/batch.tif" >"$WORK/broken.tif"
+broken=$(to_home cs_bob "$WORK/broken.tif")
+run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" submit -a split "$broken"
+id_x=$RUN_OUT
+quarantined() {
+	audit_has quarantined "$id_x" && [ -n "$(corrupt_entries)" ]
+}
+if is_job_id "$id_x" && wait_until 30 quarantined; then
+	reason=$(jq -r --arg id "$id_x" 'select(.event == "quarantined" and (.file // "" | contains($id))) | .reason' \
+		"$(audit_log_file)" | head -n 1)
+	if grep -qi -e malformed -e image <<<"$reason"; then
+		ok "a malformed TIFF is quarantined with the filter's reason ($reason)"
+	else
+		not_ok "a malformed TIFF is quarantined with the filter's reason" "$reason" \
+			"$(audit_lines_mentioning "$id_x")"
+	fi
+else
+	not_ok "a malformed TIFF is quarantined" "$(run_diag)" "$(audit_lines_mentioning "$id_x")" \
+		"$(spool_entries)"
+fi
+ok_if "... and never retried (no deferred line)" test "$(audit_count deferred "$id_x")" -eq 0
+
 ok_if "the daemon is still running" daemon_alive
 ok_if "delivered jobs leave nothing in the spool" spool_is_empty
 stop_daemon
