@@ -7,7 +7,8 @@
  * its main loop, and hands the output back to the job state machine when
  * the filter ends. The cap is global, across users and jobs: with two
  * slots on a two-core machine one long job leaves the other slot to the
- * short jobs queued behind it, which are picked oldest first.
+ * short jobs queued behind it, which are picked oldest first. A filter
+ * started alone runs a page per core (work_argv).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -75,10 +76,20 @@ work_argv(const struct cs_daemon *d, const char *action, uint64_t pages,
 
 	argv[n++] = "cloudspool-filter";
 	argv[n++] = pages > 0 ? "--worker-pages" : "--worker";
-	if (a != NULL && (more = cs_action_filter_args(a, argv + n, cap - n - 1,
-	    buf, bufcap)) == SIZE_MAX)
+	if (a != NULL && (more = cs_action_filter_args(a, argv + n, cap - n - 2,
+	    buf, bufcap - 16)) == SIZE_MAX)
 		return CS_ERR_TOOBIG;
-	argv[n + more] = NULL;
+	n += more;
+	/* Page-parallel within the global cap: without an action's own
+	 * `jobs`, a filter gets the cores no other filter is using, so one
+	 * long job alone uses the whole machine and a second one arriving
+	 * still gets a core of its own. */
+	if (a == NULL || a->jobs == 0) {
+		snprintf(buf + bufcap - 16, 16, "--jobs=%u", (unsigned)(d->nwork <
+		    d->cfg.workers ? d->cfg.workers - d->nwork : 1));
+		argv[n++] = buf + bufcap - 16;
+	}
+	argv[n] = NULL;
 	return CS_OK;
 }
 
