@@ -39,7 +39,7 @@ BUILD_DIR=${CS_BUILD_DIR:-$SRC_DIR/build}
 ASAN_DIR=${CS_ASAN_DIR:-$SRC_DIR/build-asan}
 LOG_DIR=$BUILD_DIR/test-logs
 E2E_FILTER=${CS_E2E_FILTER:-t-*.sh}
-E2E_ASAN_SCRIPTS=${CS_E2E_ASAN_SCRIPTS:-t-submit-deliver t-hostile t-crash t-retention}
+E2E_ASAN_SCRIPTS=${CS_E2E_ASAN_SCRIPTS:-t-submit-deliver t-hostile t-crash t-retention t-deliver-net t-deliver-many t-ocr}
 UNIT_TIMEOUT=300
 E2E_TIMEOUT=900
 ASAN_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
