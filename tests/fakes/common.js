@@ -561,6 +561,37 @@ function resetAfterBytes(req, k) {
 	});
 }
 
-module.exports = { parseArgs, Auth, Faults, Stats, newId, sendJson, sendText, readBody, drain,
+// faultMethods - what every fake does with a matched fault rule, mixed into
+// each fake's prototype (Object.assign). The fake supplies faultReply(res,
+// rule), its provider-specific error answer.
+const faultMethods = {
+	// preFault - apply a fault that ends the request before its body is
+	// used; true when the request has been answered (or its socket reset)
+	async preFault(req, res, rule) {
+		if (!rule) return false;
+		if (isErrorAction(rule)) {
+			await drain(req);
+			this.faultReply(res, rule);
+			return true;
+		}
+		if (rule.action === 'reset') {
+			await resetAfterBytes(req, rule.bytes);
+			return true;
+		}
+		return false;
+	},
+
+	// reply - answer, unless the drop-response fault says to reset instead
+	// (all the work is done: the ambiguous failure)
+	reply(req, res, rule, fn) {
+		if (rule && rule.action === 'drop-response') {
+			req.socket.destroy();
+			return;
+		}
+		fn();
+	},
+};
+
+module.exports = { faultMethods, parseArgs, Auth, Faults, Stats, newId, sendJson, sendText, readBody, drain,
 	receiveInto, hashFile, Staging, safeRel, splitExt, startServer, takeFault, isErrorAction,
 	retryAfterHeader, resetAfterBytes, die };

@@ -64,30 +64,7 @@ class DriveFake {
 		return this.fail(res, 500, 'internalError', 'Internal Error', ra);
 	}
 
-	// preFault - apply a fault that ends the request before its body is
-	// used; true when the request has been answered (or its socket reset)
-	async preFault(req, res, rule) {
-		if (!rule) return false;
-		if (c.isErrorAction(rule)) {
-			await c.drain(req);
-			this.faultReply(res, rule);
-			return true;
-		}
-		if (rule.action === 'reset') {
-			await c.resetAfterBytes(req, rule.bytes);
-			return true;
-		}
-		return false;
-	}
 
-	// reply - answer, unless the drop-response fault says to reset instead
-	reply(req, res, rule, fn) {
-		if (rule && rule.action === 'drop-response') {
-			req.socket.destroy();
-			return;
-		}
-		fn();
-	}
 
 	// visible - drive.file: a client sees the files it created
 	visible(id, client) {
@@ -524,4 +501,5 @@ class DriveFake {
 }
 
 const opts = c.parseArgs(process.argv.slice(2));
+Object.assign(DriveFake.prototype, c.faultMethods);
 c.startServer(opts, new DriveFake(opts));

@@ -75,27 +75,7 @@ class DropboxFake {
 		return c.sendText(res, 500, 'Internal Server Error', ra);
 	}
 
-	async preFault(req, res, rule) {
-		if (!rule) return false;
-		if (c.isErrorAction(rule)) {
-			await c.drain(req);
-			this.faultReply(res, rule);
-			return true;
-		}
-		if (rule.action === 'reset') {
-			await c.resetAfterBytes(req, rule.bytes);
-			return true;
-		}
-		return false;
-	}
 
-	reply(req, res, rule, fn) {
-		if (rule && rule.action === 'drop-response') {
-			req.socket.destroy();
-			return;
-		}
-		fn();
-	}
 
 	// fileMeta - FileMetadata (get_metadata adds ".tag": "file")
 	fileMeta(f) {
@@ -366,4 +346,5 @@ class DropboxFake {
 }
 
 const opts = c.parseArgs(process.argv.slice(2));
+Object.assign(DropboxFake.prototype, c.faultMethods);
 c.startServer(opts, new DropboxFake(opts));

@@ -69,27 +69,7 @@ class GraphFake {
 		return this.fail(res, 500, 'generalException', 'An unspecified error has occurred.', null, ra);
 	}
 
-	async preFault(req, res, rule) {
-		if (!rule) return false;
-		if (c.isErrorAction(rule)) {
-			await c.drain(req);
-			this.faultReply(res, rule);
-			return true;
-		}
-		if (rule.action === 'reset') {
-			await c.resetAfterBytes(req, rule.bytes);
-			return true;
-		}
-		return false;
-	}
 
-	reply(req, res, rule, fn) {
-		if (rule && rule.action === 'drop-response') {
-			req.socket.destroy();
-			return;
-		}
-		fn();
-	}
 
 	// itemJson - the driveItem of a stored file
 	itemJson(it) {
@@ -325,4 +305,5 @@ class GraphFake {
 // make sure the store is usable before listening
 const opts = c.parseArgs(process.argv.slice(2));
 fs.accessSync(opts.store, fs.constants.W_OK);
+Object.assign(GraphFake.prototype, c.faultMethods);
 c.startServer(opts, new GraphFake(opts));

@@ -121,20 +121,6 @@ class NextcloudFake {
 		}
 	}
 
-	// preFault - error and reset actions, before the request is used
-	async preFault(req, res, rule) {
-		if (!rule) return false;
-		if (c.isErrorAction(rule)) {
-			await c.drain(req);
-			this.faultReply(res, rule);
-			return true;
-		}
-		if (rule.action === 'reset') {
-			await c.resetAfterBytes(req, rule.bytes);
-			return true;
-		}
-		return false;
-	}
 
 	// reply - answer, or with drop-response reset the connection instead
 	// (all the work is done: the ambiguous failure)
@@ -596,4 +582,6 @@ class NextcloudFake {
 }
 
 const opts = c.parseArgs(process.argv.slice(2));
+// only preFault: its reply is a static with another signature
+NextcloudFake.prototype.preFault = c.faultMethods.preFault;
 c.startServer(opts, new NextcloudFake(opts));
