@@ -76,18 +76,10 @@ dbx_call(struct dbx *d, const char *base, const char *route, json_t *arg,
 		return CS_ERR_NOMEM;
 	}
 	(void)snprintf(url, sizeof(url), "%s/2/%s", base, route);
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.headers = hdrs;
-	req.has_body = 1;
-	req.body_fd = rpc ? -1 : d->ctx->doc_fd;
-	req.body = a;
-	req.body_size = strlen(a);
-	req.body_off = off;
-	req.body_len = len;
-	req.progress = rpc ? NULL : d->ctx;
-	req.progress_base = off;
+	/* an RPC call sends its arguments as the body; a content call the
+	 * document range (its arguments ride in Dropbox-API-Arg) */
+	up_http_req_set(&req, d->ctx, "POST", url, hdrs, rpc ? a : NULL, !rpc,
+	    off, len);
 	r = up_http_do(d->ctx->http, &req, resp);
 	curl_slist_free_all(hdrs);
 	free(a);

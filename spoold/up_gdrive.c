@@ -54,18 +54,7 @@ gd_call(struct gd *g, const char *method, const char *url, const char *json,
 	    (const char *)NULL);
 	if ((hdrs = up_http_bearer(hdrs, g->ctx->access_token)) == NULL)
 		return CS_ERR_NOMEM;
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.url = url;
-	req.headers = hdrs;
-	req.body_fd = doc ? g->ctx->doc_fd : -1;
-	req.has_body = json != NULL || doc;
-	req.body = json;
-	req.body_size = json != NULL ? strlen(json) : 0;
-	req.body_off = off;
-	req.body_len = len;
-	req.progress = doc ? g->ctx : NULL;
-	req.progress_base = off;
+	up_http_req_set(&req, g->ctx, method, url, hdrs, json, doc, off, len);
 	r = up_http_do(g->ctx->http, &req, resp);
 	curl_slist_free_all(hdrs);
 	return r;

@@ -410,6 +410,26 @@ up_http_snippet(const struct up_http_resp *resp, char *buf, size_t len)
 	buf[j] = '\0';
 }
 
+/* up_http_req_set - see up_http.h */
+void
+up_http_req_set(struct up_http_req *req, struct up_ctx *ctx,
+    const char *method, const char *url, struct curl_slist *hdrs,
+    const char *json, int doc, uint64_t off, uint64_t len)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	req->url = url;
+	req->headers = hdrs;
+	req->has_body = json != NULL || doc;
+	req->body_fd = doc ? ctx->doc_fd : -1;
+	req->body = json;
+	req->body_size = json != NULL ? strlen(json) : 0;
+	req->body_off = off;
+	req->body_len = len;
+	req->progress = doc ? ctx : NULL;
+	req->progress_base = off;
+}
+
 /* up_http_fail - see up_http.h */
 void
 up_http_fail(struct up_ctx *ctx, const struct up_http_resp *resp,

@@ -58,6 +58,13 @@ void up_http_close(struct up_http *h);
 cs_result up_http_do(struct up_http *h, const struct up_http_req *req,
     struct up_http_resp *resp);
 
+/* up_http_req_set - a request to url with headers hdrs (borrowed) whose
+ * body is the document range [off, off+len) of ctx, with progress, when
+ * doc, else json (NULL: no body) */
+void up_http_req_set(struct up_http_req *req, struct up_ctx *ctx,
+    const char *method, const char *url, struct curl_slist *hdrs,
+    const char *json, int doc, uint64_t off, uint64_t len);
+
 /* up_http_do_retry - up_http_do, again after 1 s, 2 s, ... while the
  * failure is up_http_transient, at most tries times in all. Only for
  * requests that are safe to repeat (PUT of a chunk to a fixed place,

@@ -55,18 +55,7 @@ od_call(struct od *o, const char *method, const char *url, const char *json,
 		hdrs = up_http_bearer(hdrs, o->ctx->access_token);
 	if (hdrs == NULL)
 		return CS_ERR_NOMEM;
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.url = url;
-	req.headers = hdrs;
-	req.body_fd = doc ? o->ctx->doc_fd : -1;
-	req.has_body = json != NULL || doc;
-	req.body = json;
-	req.body_size = json != NULL ? strlen(json) : 0;
-	req.body_off = off;
-	req.body_len = len;
-	req.progress = doc ? o->ctx : NULL;
-	req.progress_base = off;
+	up_http_req_set(&req, o->ctx, method, url, hdrs, json, doc, off, len);
 	r = up_http_do(o->ctx->http, &req, resp);
 	curl_slist_free_all(hdrs);
 	return r;

@@ -82,16 +82,8 @@ dav_request(struct dav *d, const char *method, const char *url,
 	hdrs = up_http_headers(d->auth, h1, h2, h3, h4, (const char *)NULL);
 	if (hdrs == NULL)
 		return CS_ERR_NOMEM;
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.url = url;
-	req.headers = hdrs;
-	req.has_body = with_body;
-	req.body_fd = with_body ? d->ctx->doc_fd : -1;
-	req.body_off = off;
-	req.body_len = len;
-	req.progress = with_body ? d->ctx : NULL;
-	req.progress_base = off;
+	up_http_req_set(&req, d->ctx, method, url, hdrs, NULL, with_body, off,
+	    len);
 	/* Every WebDAV request here is idempotent (PUT to a fixed name,
 	 * MKCOL, PROPFIND, HEAD); MOVE is not retried blindly by callers. */
 	r = strcmp(method, "MOVE") == 0 ?
