@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "safefile.h"
@@ -181,9 +182,40 @@ vault_aad(uid_t uid, const char *user, const char *destination,
 	return CS_OK;
 }
 
-/* cs_vault_put - seal and replace atomically */
-cs_result
-cs_vault_put(struct cs_vault *v, uid_t uid, const char *user,
+/* vault_lock - an exclusive flock on the tokens folder itself, so the
+ * daemon, authd's importer and cloudspoolctl (which runs as root and
+ * could not open a lock file the daemon created) serialise writes and
+ * deletions without a lock file. -1 with errno on failure. */
+static int
+vault_lock(const struct cs_vault *v)
+{
+	int fd, saved;
+
+	if ((fd = openat(v->tokens_dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			saved = errno;
+			(void)close(fd);
+			errno = saved;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* vault_unlock - release and close what vault_lock returned */
+static void
+vault_unlock(int fd)
+{
+	(void)close(fd);	/* closing the last fd drops the flock */
+}
+
+/* vault_seal_store - seal and replace atomically; the caller holds the
+ * vault lock */
+static cs_result
+vault_seal_store(struct cs_vault *v, uid_t uid, const char *user,
     const char *destination, const uint8_t *data, size_t len)
 {
 	uint8_t aad[VAULT_AAD_MAX], *rec;
@@ -209,6 +241,38 @@ cs_vault_put(struct cs_vault *v, uid_t uid, const char *user,
 		    0600);
 	}
 	free(rec);
+	return r;
+}
+
+/* cs_vault_put - seal and replace atomically, under the vault lock */
+cs_result
+cs_vault_put(struct cs_vault *v, uid_t uid, const char *user,
+    const char *destination, const uint8_t *data, size_t len)
+{
+	cs_result r;
+	int lk;
+
+	if ((lk = vault_lock(v)) < 0)
+		return cs_errno_result(errno);
+	r = vault_seal_store(v, uid, user, destination, data, len);
+	vault_unlock(lk);
+	return r;
+}
+
+/* cs_vault_update - replace only a record that still exists: a refresh
+ * that raced a revocation must not bring the revoked grant back */
+cs_result
+cs_vault_update(struct cs_vault *v, uid_t uid, const char *user,
+    const char *destination, const uint8_t *data, size_t len)
+{
+	cs_result r;
+	int lk;
+
+	if ((lk = vault_lock(v)) < 0)
+		return cs_errno_result(errno);
+	r = cs_vault_has(v, uid, destination) ? vault_seal_store(v, uid, user,
+	    destination, data, len) : CS_ERR_NOTFOUND;
+	vault_unlock(lk);
 	return r;
 }
 
@@ -292,11 +356,17 @@ cs_vault_delete(struct cs_vault *v, uid_t uid, const char *destination)
 {
 	char name[CS_VAULT_NAME_MAX];
 	cs_result r;
+	int lk;
 
 	if ((r = cs_vault_record_name(uid, destination, name,
 	    sizeof(name))) != CS_OK)
 		return r;
+	if ((lk = vault_lock(v)) < 0)
+		return cs_errno_result(errno);
 	if (faccessat(v->tokens_dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? CS_ERR_NOTFOUND : cs_errno_result(errno);
-	return cs_shred(v->tokens_dirfd, name);
+		r = errno == ENOENT ? CS_ERR_NOTFOUND : cs_errno_result(errno);
+	else
+		r = cs_shred(v->tokens_dirfd, name);
+	vault_unlock(lk);
+	return r;
 }

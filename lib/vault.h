@@ -79,6 +79,12 @@ cs_result cs_vault_record_name(uid_t uid, const char *destination, char *out,
 cs_result cs_vault_put(struct cs_vault *v, uid_t uid, const char *user,
     const char *destination, const uint8_t *data, size_t len);
 
+/* cs_vault_update - like cs_vault_put, but CS_ERR_NOTFOUND (and nothing
+ * written) when the record is gone: it was revoked while the caller held
+ * the old one */
+cs_result cs_vault_update(struct cs_vault *v, uid_t uid, const char *user,
+    const char *destination, const uint8_t *data, size_t len);
+
 /* cs_vault_get - open the record; reason and job (NULL job: none) are
  * required for the audit hook. *data is malloc'd (wipe before free).
  * CS_ERR_NOTFOUND when there is none, CS_ERR_AUTH when it does not open. */

@@ -318,10 +318,12 @@ grants_refresh(struct cs_daemon *d, uint32_t uid, const char *user,
 		return r;
 	/* the provider may have rotated the refresh token: store it now */
 	if ((r = cs_token_to_json(&nt, &json)) == CS_OK) {
-		r = cs_vault_put(&d->vault, uid, user, dest,
+		r = cs_vault_update(&d->vault, uid, user, dest,
 		    (const uint8_t *)json, strlen(json));
 		cs_free_secret(json);
 	}
+	/* CS_ERR_NOTFOUND: revoked while we refreshed; the caller holds
+	 * the job and the new tokens die with nt */
 	cs_token_free(t);
 	*t = nt;
 	return r;
@@ -345,7 +347,7 @@ vault_token_stale(struct cs_daemon *d, uint32_t uid, const char *dest,
 		/* expired: the next read refreshes it before any upload */
 		t.expires_at = 1;
 		if (cs_token_to_json(&t, &json) == CS_OK) {
-			(void)cs_vault_put(&d->vault, uid, user, dest,
+			(void)cs_vault_update(&d->vault, uid, user, dest,
 			    (const uint8_t *)json, strlen(json));
 			cs_free_secret(json);
 		}

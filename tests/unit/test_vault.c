@@ -208,6 +208,32 @@ delete_shreds_the_record(void **state)
 	    (const uint8_t *)"x", 1), CS_ERR_INVAL);
 }
 
+/* update_never_recreates - a refresh that lost the race to a revocation
+ * writes nothing; an update of a live record replaces it */
+static void
+update_never_recreates(void **state)
+{
+	struct fix *f = *state;
+	uint8_t *data;
+	size_t len;
+
+	assert_int_equal(cs_vault_update(&f->v, 9, "erin", "d",
+	    (const uint8_t *)"new", 3), CS_ERR_NOTFOUND);
+	assert_false(cs_vault_has(&f->v, 9, "d"));
+	assert_int_equal(cs_vault_put(&f->v, 9, "erin", "d", (const uint8_t *)
+	    "old", 3), CS_OK);
+	assert_int_equal(cs_vault_update(&f->v, 9, "erin", "d",
+	    (const uint8_t *)"new", 3), CS_OK);
+	assert_int_equal(cs_vault_get(&f->v, 9, "erin", "d", "d", NULL, &data,
+	    &len), CS_OK);
+	assert_memory_equal(data, "new", 3);
+	free(data);
+	assert_int_equal(cs_vault_delete(&f->v, 9, "d"), CS_OK);
+	assert_int_equal(cs_vault_update(&f->v, 9, "erin", "d",
+	    (const uint8_t *)"newer", 5), CS_ERR_NOTFOUND);
+	assert_false(cs_vault_has(&f->v, 9, "d"));
+}
+
 /* key_file_must_be_private - group-readable or replaced: refused */
 static void
 key_file_must_be_private(void **state)
@@ -309,6 +335,7 @@ main(void)
 		T(tampered_record_fails),
 		T(another_vault_key_cannot_open),
 		T(delete_shreds_the_record),
+		T(update_never_recreates),
 		T(key_file_must_be_private),
 		T(public_key_round_trips),
 		T(consent_request_stores_only_the_hash),
