@@ -61,25 +61,6 @@ opts_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
-/* opts_lang_valid - LANG[+LANG], each [a-z_]+ (eng, deu, chi_sim), the
- * same rule as the configuration's ocr key, shorter than FILTER_LANG_MAX */
-static int
-opts_lang_valid(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n >= FILTER_LANG_MAX || s[0] == '+' || s[n - 1] == '+')
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '+' && s[i + 1] == '+')
-			return 0;
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
-		    s[i] == '+'))
-			return 0;
-	}
-	return 1;
-}
-
 /* opts_defaults - what a run does when asked nothing */
 static void
 opts_defaults(struct filter_opts *o)
@@ -132,7 +113,9 @@ opts_one(int c, const char *arg, struct filter_opts *o, char *err,
 		}
 		return 0;
 	case OPT_OCR:
-		if (!opts_lang_valid(arg))
+		/* the configuration's rule for the ocr key: the names become
+		 * LANG.traineddata, so no dot or slash can get in */
+		if (!cs_config_ocr_ok(arg))
 			goto bad;
 		memcpy(o->ocr_lang, arg, strlen(arg) + 1);
 		return 0;

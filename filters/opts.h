@@ -16,7 +16,7 @@ enum filter_mode {
 	FILTER_SELFTEST,		/* --sandbox-selftest */
 };
 
-#define FILTER_LANG_MAX 64
+#define FILTER_LANG_MAX CS_OCR_LANG_MAX
 #define FILTER_BARCODE_MAX 128
 #define FILTER_JOBS_MAX 64
 #define FILTER_DEFAULT_QUALITY 80

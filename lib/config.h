@@ -148,7 +148,9 @@ size_t cs_action_filter_args(const struct cs_action *a, const char **argv,
 /* cs_config_parse_yesno - "yes" 1, "no" 0; CS_ERR_INVAL otherwise */
 cs_result cs_config_parse_yesno(const char *s, int *out);
 
-/* cs_config_ocr_ok - 1 when s is LANG[+LANG] with each [a-z_]+ */
+/* cs_config_ocr_ok - 1 when s is LANG[+LANG] with each [a-z_]+, shorter
+ * than CS_OCR_LANG_MAX */
+#define CS_OCR_LANG_MAX 64
 int cs_config_ocr_ok(const char *s);
 
 /* cs_parse_size - "123", "64K", "200M", "2G" (binary units) into bytes */

@@ -33,7 +33,7 @@ cs_config_ocr_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n == 0 || n >= 64 || s[0] == '+' || s[n - 1] == '+')
+	if (n == 0 || n >= CS_OCR_LANG_MAX || s[0] == '+' || s[n - 1] == '+')
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (s[i] == '+' && s[i + 1] == '+')

@@ -244,36 +244,40 @@ vault_seal_store(struct cs_vault *v, uid_t uid, const char *user,
 	return r;
 }
 
-/* cs_vault_put - seal and replace atomically, under the vault lock */
-cs_result
-cs_vault_put(struct cs_vault *v, uid_t uid, const char *user,
-    const char *destination, const uint8_t *data, size_t len)
+/* vault_store_locked - seal under the vault lock; must_exist refuses to
+ * create the record (a refresh that raced a revocation must not bring the
+ * revoked grant back) */
+static cs_result
+vault_store_locked(struct cs_vault *v, uid_t uid, const char *user,
+    const char *destination, const uint8_t *data, size_t len, int must_exist)
 {
 	cs_result r;
 	int lk;
 
 	if ((lk = vault_lock(v)) < 0)
 		return cs_errno_result(errno);
-	r = vault_seal_store(v, uid, user, destination, data, len);
+	if (must_exist && !cs_vault_has(v, uid, destination))
+		r = CS_ERR_NOTFOUND;
+	else
+		r = vault_seal_store(v, uid, user, destination, data, len);
 	vault_unlock(lk);
 	return r;
 }
 
-/* cs_vault_update - replace only a record that still exists: a refresh
- * that raced a revocation must not bring the revoked grant back */
+/* cs_vault_put - see vault.h */
+cs_result
+cs_vault_put(struct cs_vault *v, uid_t uid, const char *user,
+    const char *destination, const uint8_t *data, size_t len)
+{
+	return vault_store_locked(v, uid, user, destination, data, len, 0);
+}
+
+/* cs_vault_update - see vault.h */
 cs_result
 cs_vault_update(struct cs_vault *v, uid_t uid, const char *user,
     const char *destination, const uint8_t *data, size_t len)
 {
-	cs_result r;
-	int lk;
-
-	if ((lk = vault_lock(v)) < 0)
-		return cs_errno_result(errno);
-	r = cs_vault_has(v, uid, destination) ? vault_seal_store(v, uid, user,
-	    destination, data, len) : CS_ERR_NOTFOUND;
-	vault_unlock(lk);
-	return r;
+	return vault_store_locked(v, uid, user, destination, data, len, 1);
 }
 
 /* vault_read - read and open the record */
