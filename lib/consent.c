@@ -52,21 +52,31 @@ cs_consent_hash_hex(const char *token, char hex[CS_LINK_HASH_HEX + 1])
 	return CS_OK;
 }
 
-/* cs_consent_request_create - token out, hash-named record in */
+/* cs_consent_token_new - see consent.h */
 cs_result
-cs_consent_request_create(int dirfd, mode_t mode,
-    const struct cs_consent_req *req, char token[CS_LINK_TOKEN_LEN + 1])
+cs_consent_token_new(char token[CS_LINK_TOKEN_LEN + 1],
+    char hex[CS_LINK_HASH_HEX + 1])
 {
-	char hex[CS_LINK_HASH_HEX + 1], *json;
 	uint8_t raw[32];
-	json_t *o;
 	cs_result r;
 
 	if ((r = cs_random(raw, sizeof(raw))) != CS_OK)
 		return r;
 	r = cs_b64url(raw, sizeof(raw), token, CS_LINK_TOKEN_LEN + 1);
 	cs_wipe(raw, sizeof(raw));
-	if (r != CS_OK || (r = cs_consent_hash_hex(token, hex)) != CS_OK)
+	return r != CS_OK ? r : cs_consent_hash_hex(token, hex);
+}
+
+/* cs_consent_request_create - token out, hash-named record in */
+cs_result
+cs_consent_request_create(int dirfd, mode_t mode,
+    const struct cs_consent_req *req, char token[CS_LINK_TOKEN_LEN + 1])
+{
+	char hex[CS_LINK_HASH_HEX + 1], *json;
+	json_t *o;
+	cs_result r;
+
+	if ((r = cs_consent_token_new(token, hex)) != CS_OK)
 		return r;
 	o = json_pack("{s:i, s:s, s:I, s:s, s:I}", "v", 1, "user", req->user,
 	    "uid", (json_int_t)req->uid, "destination", req->destination,

@@ -41,6 +41,11 @@ struct cs_consent_req {
 	int64_t expires_at;
 };
 
+/* cs_consent_token_new - a fresh 256-bit base64url token (a link or an
+ * OAuth state) and the hex SHA-256 it is stored under */
+cs_result cs_consent_token_new(char token[CS_LINK_TOKEN_LEN + 1],
+    char hex[CS_LINK_HASH_HEX + 1]);
+
 /* cs_consent_hash_hex - hex SHA-256 of a link token (its record's name);
  * CS_ERR_INVAL when token is not 43 base64url characters */
 cs_result cs_consent_hash_hex(const char *token,

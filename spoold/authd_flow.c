@@ -139,16 +139,11 @@ authd_new_state(struct authd *a, const char *link,
     char verifier[CS_PKCE_VERIFIER_LEN + 1])
 {
 	char hash[CS_LINK_HASH_HEX + 1], *json;
-	uint8_t raw[32];
 	json_t *o;
 	cs_result r;
 
-	if ((r = cs_random(raw, sizeof(raw))) != CS_OK)
-		return r;
-	r = cs_b64url(raw, sizeof(raw), state, CS_LINK_TOKEN_LEN + 1);
-	cs_wipe(raw, sizeof(raw));
-	if (r != CS_OK || (r = cs_pkce_verifier(verifier)) != CS_OK ||
-	    (r = cs_consent_hash_hex(state, hash)) != CS_OK)
+	if ((r = cs_consent_token_new(state, hash)) != CS_OK ||
+	    (r = cs_pkce_verifier(verifier)) != CS_OK)
 		return r;
 	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "verifier", verifier,
 	    "link", link, "user", req->user, "uid", (json_int_t)req->uid,
