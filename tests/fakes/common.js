@@ -16,7 +16,7 @@ const { URL } = require('url');
 const USAGE = 'usage: node FAKE.js --port P --store DIR --tokens FILE ' +
 	'[--tls-cert C --tls-key K] [--introspect URL --introspect-client ID:SECRET ' +
 	'[--introspect-ca FILE]] [--faults FILE] [--session-ttl SECONDS] [--public-url URL] ' +
-	'[--tls-version TLSv1.1|TLSv1.2|TLSv1.3]';
+	'[--tls-version TLSv1.1|TLSv1.2|TLSv1.3] [--mode NAME (graph: consumer)]';
 
 // die - one-line error naming the problem, non-zero exit
 function die(msg) {
@@ -28,12 +28,13 @@ function die(msg) {
 function parseArgs(argv) {
 	const opts = { port: null, store: null, tokens: null, tlsCert: null, tlsKey: null,
 		introspect: null, introspectClient: null, introspectCa: null,
-		faults: null, sessionTtl: 7 * 24 * 3600, publicUrl: null, tlsVersion: null };
+		faults: null, sessionTtl: 7 * 24 * 3600, publicUrl: null, tlsVersion: null,
+		mode: null };
 	const names = { '--port': 'port', '--store': 'store', '--tokens': 'tokens',
 		'--tls-cert': 'tlsCert', '--tls-key': 'tlsKey', '--introspect': 'introspect',
 		'--introspect-client': 'introspectClient', '--introspect-ca': 'introspectCa',
 		'--faults': 'faults', '--session-ttl': 'sessionTtl', '--public-url': 'publicUrl',
-		'--tls-version': 'tlsVersion' };
+		'--tls-version': 'tlsVersion', '--mode': 'mode' };
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === '--help' || argv[i] === '-h') {
 			process.stdout.write(USAGE + '\n');
