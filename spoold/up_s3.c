@@ -151,6 +151,15 @@ s3_request(struct s3 *s, const char *method, const char *object,
 			goto nomem;
 		hdrs = n;
 	}
+	/* S3's POST bodies are XML; without this libcurl labels them
+	 * x-www-form-urlencoded, and a server framework that parses forms
+	 * (moto's) then reads an empty CompleteMultipartUpload */
+	if (strcmp(method, "POST") == 0) {
+		if ((n = curl_slist_append(hdrs, "Content-Type: "
+		    "application/xml")) == NULL)
+			goto nomem;
+		hdrs = n;
+	}
 	req->method = method;
 	req->url = url;
 	req->headers = hdrs;
