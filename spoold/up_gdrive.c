@@ -409,4 +409,5 @@ out:
 	return ctx->out.set || r != CS_OK ? r : CS_ERR_NOMEM;
 }
 
-const struct up_provider up_gdrive_provider = { "gdrive", gd_deliver };
+const struct up_provider up_gdrive_provider = { "gdrive", gd_deliver,
+    NULL };

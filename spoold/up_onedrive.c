@@ -390,4 +390,5 @@ out:
 	return ctx->out.set || r != CS_OK ? r : CS_ERR_NOMEM;
 }
 
-const struct up_provider up_onedrive_provider = { "onedrive", od_deliver };
+const struct up_provider up_onedrive_provider = { "onedrive", od_deliver,
+    NULL };

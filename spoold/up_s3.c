@@ -717,4 +717,5 @@ s3_deliver(struct up_ctx *ctx)
 	return r;
 }
 
-const struct up_provider up_s3_provider = { "s3", s3_deliver };
+const struct up_provider up_s3_provider = { "s3", s3_deliver,
+    NULL };

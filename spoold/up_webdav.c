@@ -19,6 +19,14 @@
  * Depth 1 on the upload folder lists the chunks already stored; the first
  * missing or short one is where sending starts again.
  *
+ * A permanent failure ends the job (the daemon shreds it), so what this
+ * job left on the server is removed before the answer: the upload folder
+ * (chunked) or the temporary (plain), by DELETE, best effort
+ * (dav_cleanup). Otherwise Nextcloud keeps an abandoned upload folder,
+ * chunks and all, until its own cleanup job, and a plain server keeps the
+ * hidden .part for ever. A request with "abandon": true (the daemon
+ * shredding a job whose state it holds) does only that cleanup.
+ *
  * Credentials: HTTP Basic with the destination's user and the password
  * secret (password_file, read by the daemon). The url may hold %u.
  */
@@ -576,6 +584,45 @@ dav_setup(struct dav *d)
 	return d->upload != NULL ? 0 : -1;
 }
 
+/* dav_cleanup - DELETE what this job left on the server (the upload
+ * folder or the temporary); 1 removed, 0 there was none, -1 the server
+ * did not say (left for the server's own expiry). Never changes the
+ * outcome: the reason the job ends matters more than its debris. */
+static int
+dav_cleanup(struct dav *d)
+{
+	struct up_http_resp resp;
+	const char *url = d->upload != NULL ? d->upload : d->temp;
+	char dest[2048], *dst;
+	int res;
+
+	/* chunking v2 wants the Destination on every request of an upload */
+	if ((dst = dav_final_url(d, d->variant)) == NULL)
+		return -1;
+	(void)snprintf(dest, sizeof(dest), "Destination: %s", dst);
+	free(dst);
+	if (url == NULL || dav_request(d, "DELETE", url, &resp, 0, 0, 0,
+	    d->upload != NULL ? dest : NULL, NULL, NULL, NULL) != CS_OK)
+		return -1;
+	res = resp.status == 204 || resp.status == 200 ? 1 :
+	    resp.status == 404 ? 0 : -1;
+	up_http_resp_free(&resp);
+	return res;
+}
+
+/* dav_abandon - the "abandon" request: remove this job's leftovers and
+ * answer done (nothing was delivered; where says what was removed) */
+static void
+dav_abandon(struct dav *d)
+{
+	int res = dav_cleanup(d);
+
+	up_done(d->ctx, "", res == 1 ? "abandoned: the job's upload data was "
+	    "deleted from the server" : res == 0 ? "abandoned: nothing of "
+	    "the job was left on the server" : "abandoned: the server did not "
+	    "confirm the deletion of the job's upload data", 0);
+}
+
 /* dav_deliver - the provider's deliver operation */
 static cs_result
 dav_deliver(struct up_ctx *ctx)
@@ -606,10 +653,15 @@ dav_deliver(struct up_ctx *ctx)
 	d.variant = json_is_integer(v) ? (unsigned)json_integer_value(v) : 0;
 	if (dav_setup(&d) < 0)
 		r = ctx->out.set ? CS_OK : CS_ERR_NOMEM;
-	else if (d.upload != NULL)
-		r = dav_chunked(&d);
-	else
-		r = dav_plain(&d);
+	else if (ctx->abandon) {
+		dav_abandon(&d);
+		r = CS_OK;
+	} else {
+		r = d.upload != NULL ? dav_chunked(&d) : dav_plain(&d);
+		if (r == CS_OK && ctx->out.set && !ctx->out.done &&
+		    ctx->out.cls == UP_PERMANENT)
+			(void)dav_cleanup(&d);
+	}
 	cs_wipe(d.auth, sizeof(d.auth));
 	free(d.folder);
 	free(d.temp);
@@ -617,4 +669,6 @@ dav_deliver(struct up_ctx *ctx)
 	return r;
 }
 
-const struct up_provider up_webdav_provider = { "webdav", dav_deliver };
+/* one function for both: it reads ctx->abandon */
+const struct up_provider up_webdav_provider = { "webdav", dav_deliver,
+    dav_deliver };
