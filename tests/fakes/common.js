@@ -145,7 +145,9 @@ const FAULT_MATCHES = ['upload-chunk', 'create-session', 'finish', 'status', 'lo
 // bad-request are the permanent failures (each provider's own shape), and
 // 403-rate is Drive's retryable 403 userRateLimitExceeded
 const ERROR_ACTIONS = ['429', '503', '500', '401', 'quota', 'gone', 'bad-request', '403-rate'];
-const FAULT_ACTIONS = [...ERROR_ACTIONS, 'reset', 'partial', 'drop-response'];
+// delay: hold the request ms milliseconds, then serve it normally (two
+// clients' requests then overlap deterministically: races)
+const FAULT_ACTIONS = [...ERROR_ACTIONS, 'reset', 'partial', 'drop-response', 'delay'];
 
 // Faults - the injection rules. A rule fires on the nth request (1-based)
 // of its kind, or on every one; each rule counts its own occurrences.
@@ -173,7 +175,9 @@ class Faults {
 			if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`rule ${i + 1}: bytes must be a non-negative integer`);
 			if (r.retry_after !== undefined && !(Number.isInteger(r.retry_after) && r.retry_after >= 0))
 				throw new Error(`rule ${i + 1}: retry_after must be whole seconds`);
-			return { match, action, nth: r.nth || null, every: !!r.every, bytes,
+			const ms = r.ms === undefined ? 1000 : r.ms;
+			if (!Number.isInteger(ms) || ms < 0 || ms > 60000) throw new Error(`rule ${i + 1}: ms must be 0..60000`);
+			return { match, action, nth: r.nth || null, every: !!r.every, bytes, ms,
 				retry_after: r.retry_after, seen: 0, fired: 0 };
 		});
 		this.rules = rules;
@@ -579,6 +583,8 @@ const faultMethods = {
 			await resetAfterBytes(req, rule.bytes);
 			return true;
 		}
+		if (rule.action === 'delay')
+			await new Promise((resolve) => setTimeout(resolve, rule.ms));
 		return false;
 	},
 
