@@ -232,9 +232,20 @@ dav_state(struct dav *d, const char *mode, const char *phase, uint64_t bytes)
 	    "variant", (int)d->variant);
 	if (st == NULL)
 		return CS_ERR_NOMEM;
-	if (d->upload != NULL)
+	/* the URLs an "abandon" run deletes, whatever job id it is given */
+	if (d->upload != NULL) {
+		char *dst = dav_final_url(d, d->variant);
+
+		if (dst == NULL) {
+			json_decref(st);
+			return CS_ERR_NOMEM;
+		}
 		(void)json_object_set_new(st, "upload",
 		    json_string(d->upload));
+		(void)json_object_set_new(st, "dest", json_string(dst));
+		free(dst);
+	} else
+		(void)json_object_set_new(st, "temp", json_string(d->temp));
 	r = up_checkpoint(d->ctx, st, bytes);
 	json_decref(st);
 	return r;
@@ -584,6 +595,25 @@ dav_setup(struct dav *d)
 	return d->upload != NULL ? 0 : -1;
 }
 
+/* dav_state_url - *url replaced by the state's key when it lies under
+ * prefix (the state comes sealed from an earlier run of ours; the check
+ * keeps a DELETE inside the destination's own folders all the same) */
+static int
+dav_state_url(struct dav *d, const char *key, const char *prefix, char **url)
+{
+	const char *v = json_string_value(json_object_get(d->ctx->state, key));
+	char *copy;
+
+	if (v == NULL || prefix == NULL ||
+	    strncmp(v, prefix, strlen(prefix)) != 0 || strstr(v, "/../") != NULL)
+		return 0;
+	if ((copy = strdup(v)) == NULL)
+		return -1;
+	free(*url);
+	*url = copy;
+	return 0;
+}
+
 /* dav_cleanup - DELETE what this job left on the server (the upload
  * folder or the temporary); 1 removed, 0 there was none, -1 the server
  * did not say (left for the server's own expiry). Never changes the
@@ -596,8 +626,10 @@ dav_cleanup(struct dav *d)
 	char dest[2048], *dst;
 	int res;
 
-	/* chunking v2 wants the Destination on every request of an upload */
-	if ((dst = dav_final_url(d, d->variant)) == NULL)
+	/* chunking v2 wants the Destination on every request of an upload;
+	 * an abandon run has it from the state (its name is not the job's) */
+	if ((dst = dav_final_url(d, d->variant)) == NULL ||
+	    (d->ctx->abandon && dav_state_url(d, "dest", d->folder, &dst) < 0))
 		return -1;
 	(void)snprintf(dest, sizeof(dest), "Destination: %s", dst);
 	free(dst);
@@ -611,11 +643,25 @@ dav_cleanup(struct dav *d)
 }
 
 /* dav_abandon - the "abandon" request: remove this job's leftovers and
- * answer done (nothing was delivered; where says what was removed) */
+ * answer done (nothing was delivered; where says what was removed). The
+ * daemon may not know the job's remote id (a job of several documents),
+ * so the URLs come from the state when it has them. */
 static void
 dav_abandon(struct dav *d)
 {
-	int res = dav_cleanup(d);
+	char *base = d->upload != NULL ? dav_uploads_base(d) : NULL;
+	int res;
+
+	if (d->upload != NULL && (base == NULL ||
+	    dav_state_url(d, "upload", base, &d->upload) < 0)) {
+		free(base);
+		return;		/* no memory: no outcome, exit non-zero */
+	}
+	free(base);
+	if (d->upload == NULL && dav_state_url(d, "temp", d->folder,
+	    &d->temp) < 0)
+		return;
+	res = dav_cleanup(d);
 
 	up_done(d->ctx, "", res == 1 ? "abandoned: the job's upload data was "
 	    "deleted from the server" : res == 0 ? "abandoned: nothing of "
@@ -655,7 +701,7 @@ dav_deliver(struct up_ctx *ctx)
 		r = ctx->out.set ? CS_OK : CS_ERR_NOMEM;
 	else if (ctx->abandon) {
 		dav_abandon(&d);
-		r = CS_OK;
+		r = ctx->out.set ? CS_OK : CS_ERR_NOMEM;
 	} else {
 		r = d.upload != NULL ? dav_chunked(&d) : dav_plain(&d);
 		if (r == CS_OK && ctx->out.set && !ctx->out.done &&

@@ -139,15 +139,19 @@ ok $? "... and its upload folder was deleted (no chunks left behind)"
 fake DELETE /__fake/faults >/dev/null
 
 # 9. a job shredded undelivered (killed mid-upload, the window closed):
-# the daemon runs the uploader with "abandon": true and the last state
+# the daemon runs the uploader with "abandon": true, the last state, an
+# empty document and a job id that need not be the remote one (a job of
+# several documents): the URLs to delete come from the state
 request "$UP_TMP/r9" "$SET" "$SECRET" "$DOC" gone.pdf job-9
 drive "$UP_TMP/r9" "$DOC" "$UP_TMP/s9" --kill-after 13000000
 [ $? -eq 3 ] && [ "$(open_upload job-9)" -eq 1 ]; ok $? "killed mid-upload: the upload folder stays"
-jq -c '.abandon = true' "$UP_TMP/r9" >"$UP_TMP/r9a"
+: >"$UP_TMP/empty"
+jq -c '.abandon = true | .job = "job-9-as-the-daemon-knows-it" | .name = "abandoned" | .size = 0 | .sha256 = ""' \
+	"$UP_TMP/r9" >"$UP_TMP/r9a"
 fake POST /__fake/stats/reset >/dev/null
-drive "$UP_TMP/r9a" "$DOC" "$UP_TMP/s9"
+drive "$UP_TMP/r9a" "$UP_TMP/empty" "$UP_TMP/s9"
 [ $? -eq 0 ] && field where | grep -q '^abandoned: .*deleted' && [ "$(open_upload job-9)" -eq 0 ] &&
 	[ ! -e "$OUT/gone.pdf" ] && [ "$(fake GET /__fake/stats | jq .bytes_received)" -eq 0 ]
 ok $? "abandon: the upload folder is deleted, nothing sent, no file"
-drive "$UP_TMP/r9a" "$DOC" "$UP_TMP/s9" && field where | grep -q '^abandoned: nothing'
+drive "$UP_TMP/r9a" "$UP_TMP/empty" "$UP_TMP/s9" && field where | grep -q '^abandoned: nothing'
 ok $? "abandon again: nothing left to remove"
