@@ -438,7 +438,11 @@ gd_deliver(struct up_ctx *ctx)
 		    "request");
 		return CS_OK;
 	}
-	if (up_setting_size(ctx, "chunk_size", 8u << 20, &g.chunk) != CS_OK ||
+	/* 32 MiB: each chunk costs a 308 round trip (and every fourth a
+	 * checkpoint); bodies stream from the memfd, so a big chunk costs
+	 * no memory, and a cut one loses nothing Drive kept (whole 256 KiB
+	 * units). doc/BENCHMARKS.md has the 8M/32M/64M figures. */
+	if (up_setting_size(ctx, "chunk_size", 32u << 20, &g.chunk) != CS_OK ||
 	    g.chunk == 0 || g.chunk % GD_UNIT != 0) {
 		up_fail(ctx, UP_PERMANENT, -1, 0, "Drive: chunk_size must be a "
 		    "multiple of 256K");
