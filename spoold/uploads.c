@@ -12,6 +12,12 @@
  * part list) is sealed into the job's record before the uploader is told to
  * go on, so after a crash or restart the next uploader resumes from it and
  * asks the provider what it already has instead of sending a second copy.
+ *
+ * A job shredded undelivered (its window closed) whose record holds an
+ * upload state first gets one more uploader run with "abandon": true and
+ * an empty document: the provider removes what the job left on the
+ * server (a Nextcloud upload folder, a WebDAV temporary); only then is
+ * the job shredded, whatever that run answers (uploads_abandon).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +46,9 @@
 #define UPLOAD_DEFAULT_CONCURRENCY 4
 #define UPLOAD_CPU_SECONDS 3600
 #define UPLOAD_MEMORY (1ULL << 30)
+#define UPLOAD_ABANDON_SECONDS 120	/* an abandon run's own deadline */
+#define UPLOAD_EXPIRED "expired: not delivered within authorization_hold + " \
+	"delivery_window"
 
 struct upload_slot {
 	pid_t pid;
@@ -53,6 +62,8 @@ struct upload_slot {
 	struct cs_jobmeta meta;
 	struct delivery_units units;
 	struct cs_jobstate js;
+	int abandon;			/* a clean-up run before the shred */
+	int64_t abandon_until;		/* ... which ends by then */
 };
 
 /* uploads_kill - end an uploader (never kill(-1): no pid, no signal) */
@@ -260,7 +271,9 @@ uploads_request(struct cs_daemon *d, const struct upload_slot *s,
 		    s->id, cs_strerror(r));
 		state = NULL;
 	}
-	if (uploads_token(d, s, dst, &token, why, whylen) != CS_OK) {
+	/* an abandon run sends nothing of the document: no token read */
+	if (!s->abandon && uploads_token(d, s, dst, &token, why, whylen) !=
+	    CS_OK) {
 		json_decref(state);
 		return NULL;
 	}
@@ -280,6 +293,8 @@ uploads_request(struct cs_daemon *d, const struct upload_slot *s,
 	}
 	if (s->meta.email[0] != '\0')
 		json_object_set_new(req, "email", json_string(s->meta.email));
+	if (s->abandon)
+		json_object_set_new(req, "abandon", json_true());
 	if (uploads_settings(dst, req, why, whylen) != CS_OK) {
 		json_decref(req);
 		return NULL;
@@ -368,18 +383,23 @@ uploads_spawn(struct cs_daemon *d, struct upload_slot *s, char *why,
 	if (fcntl(s->fd, F_SETFL, O_NONBLOCK) < 0 || r != CS_OK)
 		cs_log(LOG_ERR, "%s: uploader control socket: %s", s->id,
 		    strerror(errno));
-	daemon_audit_job(d, "upload started", s->id, json_pack(
-	    "{s:s, s:I, s:b}", "destination", s->dest, "document",
-	    (json_int_t)s->js.units_done + 1, "resumed",
-	    s->js.upload[0] != '\0'));
+	if (s->abandon)
+		daemon_audit_job(d, "upload abandoning", s->id, json_pack(
+		    "{s:s}", "destination", s->dest));
+	else
+		daemon_audit_job(d, "upload started", s->id, json_pack(
+		    "{s:s, s:I, s:b}", "destination", s->dest, "document",
+		    (json_int_t)s->js.units_done + 1, "resumed",
+		    s->js.upload[0] != '\0'));
 	return CS_OK;
 }
 
-/* uploads_start - see daemon.h */
-cs_result
-uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+/* uploads_open_slot - a slot for job id running units (taken over,
+ * whatever the result); abandon: the clean-up run (uploads_abandon) */
+static cs_result
+uploads_open_slot(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
     struct cs_jobstate *js, const struct cs_job *j,
-    struct delivery_units *units, char *why, size_t whylen)
+    struct delivery_units *units, int abandon, char *why, size_t whylen)
 {
 	struct upload_slot *slots, *s;
 	cs_result r;
@@ -402,6 +422,8 @@ uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	s->units = *units;
 	memset(units, 0, sizeof(*units));
 	s->js = *js;
+	s->abandon = abandon;
+	s->abandon_until = d->now + UPLOAD_ABANDON_SECONDS;
 	if ((r = uploads_spawn(d, s, why, whylen)) != CS_OK) {
 		*js = s->js;
 		units_free(&s->units);
@@ -410,6 +432,65 @@ uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	}
 	d->nuploads++;
 	return CS_OK;
+}
+
+/* uploads_start - see daemon.h */
+cs_result
+uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const struct cs_job *j,
+    struct delivery_units *units, char *why, size_t whylen)
+{
+	return uploads_open_slot(d, dir, id, js, j, units, 0, why, whylen);
+}
+
+/* uploads_abandon - see daemon.h */
+cs_result
+uploads_abandon(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js)
+{
+	struct delivery_units units;
+	struct cs_job j;
+	char why[512];
+	cs_result r;
+	int fd;
+
+	if (js->upload[0] == '\0' || !uploads_is_network(d, js))
+		return CS_ERR_NOTFOUND;
+	if ((r = job_open(d, d->sp.dir[dir], id, &j, why, sizeof(why))) !=
+	    CS_OK) {
+		job_close(&j);
+		return r;
+	}
+	memset(&units, 0, sizeof(units));
+	/* the uploader wants a document on fd 0: an empty one, size 0 */
+	if ((fd = memfd_create("cloudspool-abandon", MFD_CLOEXEC)) < 0 ||
+	    (units.unit = calloc(1, sizeof(*units.unit))) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		job_close(&j);
+		return CS_ERR_NOMEM;
+	}
+	units.n = 1;
+	units.unit[0].fd = fd;
+	snprintf(units.unit[0].name, sizeof(units.unit[0].name), "abandoned");
+	js->units_done = 0;	/* the one unit above (the state says where) */
+	r = uploads_open_slot(d, dir, id, js, &j, &units, 1, why, sizeof(why));
+	job_close(&j);
+	if (r != CS_OK)
+		cs_log(LOG_WARNING, "%s: cannot clean up the upload: %s", id,
+		    why);
+	return r;
+}
+
+/* uploads_abandoned - the clean-up run ended (how is audited): shred */
+static void
+uploads_abandoned(struct cs_daemon *d, struct upload_slot *s,
+    const char *how)
+{
+	s->finished = 1;
+	daemon_audit_job(d, "upload abandoned", s->id, json_pack("{s:s, s:s}",
+	    "destination", s->dest, "result", how));
+	(void)jobs_shred(d, s->dir, s->id, UPLOAD_EXPIRED);
 }
 
 /* uploads_pollfds - see daemon.h */
@@ -543,6 +624,15 @@ uploads_message(struct cs_daemon *d, struct upload_slot *s, const char *buf,
 	}
 	if (s->finished) {
 		/* nothing may follow the final message */
+	} else if (s->abandon && (strcmp(type, "done") == 0 ||
+	    strcmp(type, "fail") == 0)) {
+		(void)json_unpack(msg, "{s?s, s?s}", "where", &where,
+		    "reason", &where);
+		uploads_abandoned(d, s, where);
+	} else if (s->abandon && strcmp(type, "state") == 0) {
+		/* a clean-up run has nothing to checkpoint: refuse */
+		cs_log(LOG_ERR, "%s: abandon run sent a checkpoint", s->id);
+		uploads_kill(s);
 	} else if (strcmp(type, "state") == 0 &&
 	    json_unpack(msg, "{s:o}", "state", &state) == 0)
 		uploads_checkpoint(d, s, state);
@@ -588,6 +678,10 @@ uploads_reap(struct cs_daemon *d, struct upload_slot *s)
 	}
 	if (s->finished)
 		return;
+	if (s->abandon) {
+		uploads_abandoned(d, s, "the uploader ended without a result");
+		return;
+	}
 	if (WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "uploader killed by signal %d",
 		    WTERMSIG(status));
@@ -623,7 +717,9 @@ uploads_drain(struct cs_daemon *d, struct upload_slot *s, char *buf)
 	}
 }
 
-/* uploads_expire - a delivery still running at its job's deadline ends */
+/* uploads_expire - a delivery still running at its job's deadline ends;
+ * the job's next pass (jobs.c) cleans up after it and shreds it. A
+ * clean-up run past its own time limit: the job is shredded now. */
 static void
 uploads_expire(struct cs_daemon *d, struct upload_slot *s)
 {
@@ -632,9 +728,14 @@ uploads_expire(struct cs_daemon *d, struct upload_slot *s)
 	s->fd = -1;
 	while (s->pid > 0 && waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	if (s->abandon) {
+		uploads_abandoned(d, s, "timed out");
+		return;
+	}
 	s->finished = 1;
-	(void)jobs_shred(d, s->dir, s->id, "expired: not delivered within "
-	    "authorization_hold + delivery_window");
+	s->js.phase = CS_PHASE_NONE;
+	if (jobstate_save(d->sp.dir[s->dir], s->id, &s->js) != CS_OK)
+		(void)jobs_shred(d, s->dir, s->id, UPLOAD_EXPIRED);
 }
 
 /* uploads_service - see daemon.h */
@@ -653,7 +754,8 @@ uploads_service(struct cs_daemon *d)
 			continue;
 		if (uploads_drain(d, s, buf))
 			uploads_reap(d, s);
-		else if (d->now >= s->js.deadline)
+		else if (d->now >= (s->abandon ? s->abandon_until :
+		    s->js.deadline))
 			uploads_expire(d, s);
 	}
 	free(buf);
