@@ -10,7 +10,8 @@
 #    Complete (upload-driver --on-state): Complete with If-None-Match: *
 #    is refused (412), the other object is left alone, and the next run
 #    delivers under name-1; with if_none_match = no the same race
-#    overwrites it (the control that shows the header is what protects).
+#    overwrites it (the control that shows the header is what protects);
+#  - the daemon's "abandon" run for a job given up aborts its upload.
 # moto is not packaged in Debian 12; the test skips where moto_server is
 # missing (see doc/ARCHITECTURE.md). moto checks no signatures; SigV4 is
 # checked against the AWS examples in tests/unit/test_upload.c.
@@ -77,3 +78,20 @@ request "$UP_TMP/r3" "$SET,\"if_none_match\":\"no\"}" '{"secret_key":"SK"}' "$SM
 drive "$UP_TMP/r3" "$SMALL" "$UP_TMP/s3" --on-state "$HOOK"
 s3c "$B/alice/ctl.pdf" -o "$UP_TMP/got4" && cmp -s "$SMALL" "$UP_TMP/got4"
 ok $? "control: without If-None-Match the same race replaces the other writer's object"
+
+# a job given up at its deadline: the daemon's "abandon" run (empty
+# document, last state) aborts the multipart upload, freeing its parts
+request "$UP_TMP/r5" "$SET}" '{"secret_key":"SK"}' "$DOC" given-up.pdf job-5
+drive "$UP_TMP/r5" "$DOC" "$UP_TMP/s5" --kill-after 11000000
+ID5=$(jq -r .upload_id "$UP_TMP/s5")
+[ "$(s3c "$B/alice/given-up.pdf?uploadId=$ID5" -o /dev/null -w '%{http_code}')" = 200 ]
+ok $? "killed mid-upload: the multipart upload is open"
+: >"$UP_TMP/empty"
+jq -c '.abandon = true | .job = "job-5-as-the-daemon-knows-it" | .name = "abandoned" | .size = 0 | .sha256 = ""' \
+	"$UP_TMP/r5" >"$UP_TMP/r5a"
+drive "$UP_TMP/r5a" "$UP_TMP/empty" "$UP_TMP/s5"
+[ $? -eq 0 ] && field where | grep -q 'aborted'; ok $? "abandon: AbortMultipartUpload"
+[ "$(s3c "$B/alice/given-up.pdf?uploadId=$ID5" -o /dev/null -w '%{http_code}')" = 404 ] &&
+	! s3c "$B?uploads" | grep -q "$ID5"
+ok $? "... the upload and its parts are gone, no object"
+[ "$(s3c -I "$B/alice/given-up.pdf" -o /dev/null -w '%{http_code}')" = 404 ]; ok $? "... and no object was made"
