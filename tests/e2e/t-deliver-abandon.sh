@@ -7,9 +7,10 @@
 # Checked: the upload folder existed while the job was retried; after the
 # window it is gone, the job is shredded as expired, and the audit trail
 # has "upload abandoning" and "upload abandoned" (result: deleted).
+# (before lib.sh, which changes to /)
+FAKE=$(cd "$(dirname "$0")/../fakes" && pwd)/nextcloud.js
 source "$(dirname "$0")/lib.sh"
 
-FAKE=$(cd "$(dirname "$0")/../fakes" && pwd)/nextcloud.js
 command -v node >/dev/null || bail_out "node is not installed (setup.sh deps)"
 
 free_port() {
