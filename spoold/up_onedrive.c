@@ -390,5 +390,35 @@ out:
 	return ctx->out.set || r != CS_OK ? r : CS_ERR_NOMEM;
 }
 
+/* od_abandon - the "abandon" request: DELETE the state's upload session
+ * (no Authorization: the URL is pre-authenticated), so the fragments
+ * sent are dropped now instead of at the session's expiry */
+static cs_result
+od_abandon(struct up_ctx *ctx)
+{
+	struct od o;
+	struct up_http_resp resp;
+	const char *sess = json_string_value(json_object_get(ctx->state,
+	    "session"));
+	long st = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.ctx = ctx;
+	if (sess != NULL) {
+		if (od_call(&o, "DELETE", sess, NULL, 0, 0, 0, NULL, 0, &resp) !=
+		    CS_OK)
+			st = -1;
+		else {
+			st = resp.status;
+			up_http_resp_free(&resp);
+		}
+	}
+	up_done(ctx, "", st == 204 || st == 200 ? "abandoned: the upload "
+	    "session was deleted" : sess == NULL || st == 404 ? "abandoned: "
+	    "nothing of the job was left on the server" : "abandoned: the "
+	    "server did not confirm the deletion of the upload session", 0);
+	return CS_OK;
+}
+
 const struct up_provider up_onedrive_provider = { "onedrive", od_deliver,
-    NULL };
+    od_abandon };

@@ -7,6 +7,7 @@
 # the fake's independent JavaScript one) and answer done/earlier with no
 # second file, even when another file of the same name and size but other
 # content sits in the app folder first (size alone would pick that one).
+# An "abandon" run (the daemon giving a job up) deletes the session.
 . "$(dirname "$0")/lib.sh"
 need_built
 FAKES=${CS_FAKES_DIR:-$UP_SRC/tests/fakes}
@@ -60,3 +61,17 @@ ok $? "... as 'scan 1.pdf', not the decoy 'scan.pdf' of the same size ($(field w
 drive "$UP_TMP/r1" "$DOC" "$UP_TMP/s1"
 [ $? -eq 0 ] && [ "$(field earlier)" = true ] && [ "$(count_sum "$SUM")" -eq 1 ]
 ok $? "the job run again from its checkpoint finds it, still one file"
+
+# a job given up at its deadline: the daemon's "abandon" run (empty
+# document, last state, no token) deletes the upload session
+request "$UP_TMP/r2" "$SET" '{}' "$DOC" given-up.pdf job-2 good-token
+drive "$UP_TMP/r2" "$DOC" "$UP_TMP/s2" --kill-after 1500000
+SESS=$(jq -r .session "$UP_TMP/s2")
+[ "$(curl -s --cacert "$UP_TMP/ca.pem" -o /dev/null -w '%{http_code}' "$SESS")" = 200 ]
+ok $? "killed mid-upload: the upload session is open"
+: >"$UP_TMP/empty"
+jq -c '.abandon = true | .token = null | .name = "abandoned" | .size = 0 | .sha256 = ""' "$UP_TMP/r2" >"$UP_TMP/r2a"
+drive "$UP_TMP/r2a" "$UP_TMP/empty" "$UP_TMP/s2"
+[ $? -eq 0 ] && field where | grep -q 'session was deleted' &&
+	[ "$(curl -s --cacert "$UP_TMP/ca.pem" -o /dev/null -w '%{http_code}' "$SESS")" = 404 ]
+ok $? "abandon: the upload session is deleted (its uploadUrl now 404s)"
