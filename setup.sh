@@ -59,6 +59,9 @@ DEB_PACKAGES=(
 	python3 qrencode qpdf
 	# the decoding path's libFuzzer harness (tests/fuzz/run.sh)
 	clang
+	# (not here: moto's S3 server for tests/upload/t-s3-moto.sh; Debian 12
+	# has no python3-moto, and PyPI is not reachable; the test uses a
+	# moto_server already on the machine and skips without one)
 )
 
 # heading - one visible line per step

@@ -148,7 +148,7 @@ static const struct provider_key provider_gdrive_keys[] = {
 	{ "upload_url", 0, "https://www.googleapis.com/upload",
 	    provider_check_url },
 	{ "folder", 0, "cloudspool", provider_check_text },
-	{ "chunk_size", 0, "8M", provider_check_gdrive_chunk },
+	{ "chunk_size", 0, "32M", provider_check_gdrive_chunk },
 	PROVIDER_NET_KEYS,
 	{ NULL, 0, NULL, NULL }
 };

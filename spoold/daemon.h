@@ -284,6 +284,14 @@ cs_result uploads_start(struct cs_daemon *d, enum cs_spool_dir dir,
     const char *id, struct cs_jobstate *js, const struct cs_job *j,
     struct delivery_units *units, char *why, size_t whylen);
 
+/* uploads_abandon - for a job being shredded undelivered: when its
+ * record holds an upload state for a network destination, start the
+ * uploader's clean-up run ("abandon"), which shreds the job when it ends;
+ * CS_ERR_NOTFOUND when there is nothing to clean up (or another error
+ * when it cannot start): the caller shreds at once */
+cs_result uploads_abandon(struct cs_daemon *d, enum cs_spool_dir dir,
+    const char *id, struct cs_jobstate *js);
+
 /* uploads_pollfds - the running uploaders' sockets, for poll(2); returns
  * how many were written to pfd (at most cap) */
 size_t uploads_pollfds(const struct cs_daemon *d, struct pollfd *pfd,

@@ -475,7 +475,9 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 	if (js.phase == CS_PHASE_UPLOADING)
 		js.phase = CS_PHASE_NONE;
 	if (d->now >= js.deadline) {
-		(void)jobs_shred(d, dir, id, EXPIRED_REASON);
+		/* what an unfinished upload left on the server goes first */
+		if (uploads_abandon(d, dir, id, &js) != CS_OK)
+			(void)jobs_shred(d, dir, id, EXPIRED_REASON);
 		return;
 	}
 	/* consent (issue 6, spoold/hold.c): held jobs wait or go back */

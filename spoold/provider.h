@@ -56,6 +56,7 @@ struct up_ctx {
 	const char *sha256;
 	const char *access_token;	/* NULL when the request had none */
 	json_t *state;			/* borrowed; NULL when none */
+	int abandon;			/* "abandon": true: clean up only */
 	int doc_fd;			/* the document: pread only */
 	int ctl_fd;			/* the control socket */
 	struct up_http *http;		/* one connection cache per run */
@@ -70,6 +71,11 @@ struct up_provider {
 	 * error only for internal failures (out of memory, the daemon
 	 * gone), which make the uploader exit non-zero. */
 	cs_result (*deliver)(struct up_ctx *ctx);
+	/* abandon - the job is being shredded undelivered (request field
+	 * "abandon": true, with its last state): remove what the job left
+	 * on the server, send nothing of the document, answer done. NULL
+	 * when the provider leaves nothing behind, or cannot remove it. */
+	cs_result (*abandon)(struct up_ctx *ctx);
 };
 
 /* up_provider_find - the provider called name, or NULL (providers.c) */

@@ -482,4 +482,5 @@ out:
 	return r;
 }
 
-const struct up_provider up_dropbox_provider = { "dropbox", dbx_deliver };
+const struct up_provider up_dropbox_provider = { "dropbox", dbx_deliver,
+    NULL };

@@ -3,8 +3,10 @@
  * a folder the app creates (scope drive.file: the app sees only what it
  * made, so it makes its own folder, "cloudspool" by default, in My Drive).
  *
- * 1. Find the folder (files.list by name, mimeType, 'root' in parents) or
- *    create it; its id is kept in the state.
+ * 1. Find the folder (files.list by name, mimeType, 'root' in parents;
+ *    the oldest when there are several) or create it and look again, so
+ *    concurrent uploaders converge on one (gd_folder); its id is kept in
+ *    the state.
  * 2. POST upload/drive/v3/files?uploadType=resumable with the metadata
  *    (name, parents, appProperties {cloudspoolJob: JOB}) -> Location, the
  *    session URI. Checkpointed before any byte is sent.
@@ -60,27 +62,55 @@ gd_call(struct gd *g, const char *method, const char *url, const char *json,
 	return r;
 }
 
-/* gd_list_first - GET files?q=QUERY: the first file's id into id (""
- * when none); 0 ok, -1 outcome set */
+/* gd_pick - the id of the first file of a files.list answer, or with
+ * oldest the one created first (createdTime, then id: every client orders
+ * the same set the same way); "" when none */
+static void
+gd_pick(json_t *files, int oldest, char *id, size_t idlen)
+{
+	const char *best = NULL, *bt = NULL, *fid, *t;
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(files, i, f) {
+		fid = json_string_value(json_object_get(f, "id"));
+		t = json_string_value(json_object_get(f, "createdTime"));
+		if (fid == NULL || (oldest && t == NULL))
+			continue;
+		/* RFC 3339 UTC times of one format compare as strings */
+		if (best == NULL || (oldest && (strcmp(t, bt) < 0 ||
+		    (strcmp(t, bt) == 0 && strcmp(fid, best) < 0)))) {
+			best = fid;
+			bt = t;
+		}
+		if (!oldest)
+			break;
+	}
+	(void)snprintf(id, idlen, "%s", best != NULL ? best : "");
+}
+
+/* gd_list - GET files?q=QUERY: the first file's id (or with oldest the
+ * one created first, gd_pick) into id ("" when none); 0 ok, -1 outcome
+ * set */
 static int
-gd_list_first(struct gd *g, const char *q, char *id, size_t idlen)
+gd_list(struct gd *g, const char *q, int oldest, char *id, size_t idlen)
 {
 	struct up_http_resp resp;
 	char *enc, *url;
 	size_t len;
 	json_t *j;
-	const char *v;
 	int res = -1;
 
 	if ((enc = up_url_encode(q, 0)) == NULL)
 		return -1;
-	len = strlen(g->api) + strlen(enc) + 96;
+	len = strlen(g->api) + strlen(enc) + 128;
 	if ((url = malloc(len)) == NULL) {
 		free(enc);
 		return -1;
 	}
 	(void)snprintf(url, len, "%s/drive/v3/files?q=%s&spaces=drive&"
-	    "fields=files(id,name,size)&pageSize=10", g->api, enc);
+	    "fields=files(id,name,size,createdTime)&pageSize=%d", g->api, enc,
+	    oldest ? 100 : 10);
 	free(enc);
 	if (gd_call(g, "GET", url, NULL, 0, 0, 0, NULL, NULL, &resp) ==
 	    CS_ERR_NOMEM) {
@@ -94,13 +124,11 @@ gd_list_first(struct gd *g, const char *q, char *id, size_t idlen)
 		return -1;
 	}
 	j = up_http_json(&resp);
-	v = json_string_value(json_object_get(json_array_get(json_object_get(j,
-	    "files"), 0), "id"));
 	if (j == NULL)
 		up_fail(g->ctx, UP_TEMPORARY, -1, 200, "Drive files.list: the "
 		    "answer is not JSON");
 	else {
-		(void)snprintf(id, idlen, "%s", v != NULL ? v : "");
+		gd_pick(json_object_get(j, "files"), oldest, id, idlen);
 		res = 0;
 	}
 	json_decref(j);
@@ -108,28 +136,30 @@ gd_list_first(struct gd *g, const char *q, char *id, size_t idlen)
 	return res;
 }
 
-/* gd_folder - find or create the app's folder; 0 ok, -1 outcome set */
-static int
-gd_folder(struct gd *g)
+/* gd_delete - DELETE files/ID, best effort (a folder we made in vain) */
+static void
+gd_delete(struct gd *g, const char *id)
 {
-	const char *name = up_setting(g->ctx, "folder", "cloudspool");
 	struct up_http_resp resp;
-	char q[512], url[1024], *meta;
+	char url[1024];
+
+	(void)snprintf(url, sizeof(url), "%s/drive/v3/files/%s", g->api, id);
+	if (gd_call(g, "DELETE", url, NULL, 0, 0, 0, NULL, NULL, &resp) ==
+	    CS_OK)
+		up_http_resp_free(&resp);
+}
+
+/* gd_create_folder - files.create of the folder; its id into made; 0 ok,
+ * -1 outcome set */
+static int
+gd_create_folder(struct gd *g, const char *name, char *made, size_t len)
+{
+	struct up_http_resp resp;
+	char url[1024], *meta;
 	json_t *j;
 	const char *id;
 	int res = -1;
 
-	if (strchr(name, '\'') != NULL || strchr(name, '\\') != NULL) {
-		up_fail(g->ctx, UP_PERMANENT, -1, 0, "Drive: the folder name "
-		    "must not hold quotes or backslashes");
-		return -1;
-	}
-	(void)snprintf(q, sizeof(q), "name='%s' and mimeType='"
-	    GD_FOLDER_MIME "' and 'root' in parents and trashed=false", name);
-	if (gd_list_first(g, q, g->folder, sizeof(g->folder)) < 0)
-		return -1;
-	if (g->folder[0] != '\0')
-		return 0;
 	j = json_pack("{s:s, s:s, s:[s]}", "name", name, "mimeType",
 	    GD_FOLDER_MIME, "parents", "root");
 	meta = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -147,13 +177,48 @@ gd_folder(struct gd *g)
 	j = up_http_json(&resp);
 	id = json_string_value(json_object_get(j, "id"));
 	if (resp.status == 200 && id != NULL) {
-		(void)snprintf(g->folder, sizeof(g->folder), "%s", id);
+		(void)snprintf(made, len, "%s", id);
 		res = 0;
 	} else
 		up_http_fail(g->ctx, &resp, "Drive: create the folder");
 	json_decref(j);
 	up_http_resp_free(&resp);
 	return res;
+}
+
+/* gd_folder - find or create the app's folder; 0 ok, -1 outcome set.
+ * Drive allows many folders of one name, so two uploaders of one user
+ * that both find none both create one. They converge on the oldest: the
+ * look-up always takes the oldest of that name, and a creator looks
+ * again after creating, takes the oldest, and deletes its own (still
+ * empty) folder when that is not it. The first folder created is seen
+ * by every look-up after it, so all pick it; only two created in the
+ * same millisecond can, once, split (then the id decides from then on). */
+static int
+gd_folder(struct gd *g)
+{
+	const char *name = up_setting(g->ctx, "folder", "cloudspool");
+	char q[512], made[256];
+
+	if (strchr(name, '\'') != NULL || strchr(name, '\\') != NULL) {
+		up_fail(g->ctx, UP_PERMANENT, -1, 0, "Drive: the folder name "
+		    "must not hold quotes or backslashes");
+		return -1;
+	}
+	(void)snprintf(q, sizeof(q), "name='%s' and mimeType='"
+	    GD_FOLDER_MIME "' and 'root' in parents and trashed=false", name);
+	if (gd_list(g, q, 1, g->folder, sizeof(g->folder)) < 0)
+		return -1;
+	if (g->folder[0] != '\0')
+		return 0;
+	if (gd_create_folder(g, name, made, sizeof(made)) < 0 ||
+	    gd_list(g, q, 1, g->folder, sizeof(g->folder)) < 0)
+		return -1;
+	if (g->folder[0] == '\0')	/* not listed yet: ours it is */
+		(void)snprintf(g->folder, sizeof(g->folder), "%s", made);
+	else if (strcmp(g->folder, made) != 0)
+		gd_delete(g, made);
+	return 0;
 }
 
 /* gd_checkpoint - {"folder","session","offset"} */
@@ -282,7 +347,7 @@ gd_find_delivered(struct gd *g)
 
 	(void)snprintf(q, sizeof(q), "appProperties has { key='cloudspoolJob' "
 	    "and value='%s' } and trashed=false", g->ctx->job);
-	if (gd_list_first(g, q, id, sizeof(id)) < 0)
+	if (gd_list(g, q, 0, id, sizeof(id)) < 0)
 		return -1;
 	if (id[0] == '\0')
 		return 0;
@@ -373,7 +438,11 @@ gd_deliver(struct up_ctx *ctx)
 		    "request");
 		return CS_OK;
 	}
-	if (up_setting_size(ctx, "chunk_size", 8u << 20, &g.chunk) != CS_OK ||
+	/* 32 MiB: each chunk costs a 308 round trip (and every fourth a
+	 * checkpoint); bodies stream from the memfd, so a big chunk costs
+	 * no memory, and a cut one loses nothing Drive kept (whole 256 KiB
+	 * units). doc/BENCHMARKS.md has the 8M/32M/64M figures. */
+	if (up_setting_size(ctx, "chunk_size", 32u << 20, &g.chunk) != CS_OK ||
 	    g.chunk == 0 || g.chunk % GD_UNIT != 0) {
 		up_fail(ctx, UP_PERMANENT, -1, 0, "Drive: chunk_size must be a "
 		    "multiple of 256K");
@@ -409,4 +478,5 @@ out:
 	return ctx->out.set || r != CS_OK ? r : CS_ERR_NOMEM;
 }
 
-const struct up_provider up_gdrive_provider = { "gdrive", gd_deliver };
+const struct up_provider up_gdrive_provider = { "gdrive", gd_deliver,
+    NULL };

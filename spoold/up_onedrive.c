@@ -13,10 +13,11 @@
  * Resume: GET uploadUrl -> nextExpectedRanges. A 404 there means the
  * session finished or expired: the items approot:/NAME, approot:/NAME 1,
  * ... (Graph's rename pattern) are looked up and one holding the
- * document's size and SHA-256 (file.hashes.sha256Hash) is this job's.
- * Where a drive reports no sha256Hash (consumer OneDrive reports sha1 and
- * quickXor only) the size alone cannot prove identity, so the upload is
- * redone: a duplicate is then possible, which doc/ARCHITECTURE.md notes.
+ * document's size and content hash is this job's: sha256Hash where the
+ * drive reports it (OneDrive for Business), else quickXorHash (consumer
+ * OneDrive reports only that one), computed over the document then
+ * (up_qxh.c). An item with neither hash cannot be proven ours by its size
+ * alone, so the upload is redone (a duplicate is then possible).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 
 #include "provider.h"
 #include "up_http.h"
+#include "up_qxh.h"
 
 #define OD_UNIT		(320u << 10)
 #define OD_MAX_FRAGMENT	(60u << 20)
@@ -36,6 +38,7 @@ struct od {
 	const char *api;		/* https://graph.microsoft.com/v1.0 */
 	char *session;
 	uint64_t chunk;
+	char qxh[UP_QXH_B64_LEN + 1];	/* the document's, once computed */
 };
 
 /* od_call - one request; bearer only when auth (never on the uploadUrl) */
@@ -203,7 +206,30 @@ od_rename_variant(const char *name, unsigned n)
 	return out;
 }
 
-/* od_find_delivered - 1 an item with our size and SHA-256 exists (done),
+/* od_same_content - 1 when an item's hashes are the document's (by
+ * sha256Hash when given, else quickXorHash), 0 when not or unknowable */
+static int
+od_same_content(struct od *o, json_t *hashes)
+{
+	const char *h = json_string_value(json_object_get(hashes,
+	    "sha256Hash"));
+
+	if (h != NULL)
+		return o->ctx->sha256 != NULL &&
+		    strcasecmp(h, o->ctx->sha256) == 0;
+	if ((h = json_string_value(json_object_get(hashes, "quickXorHash"))) ==
+	    NULL)
+		return 0;
+	/* computed once per run, only when a consumer drive needs it */
+	if (o->qxh[0] == '\0' &&
+	    up_qxh_fd(o->ctx->doc_fd, o->ctx->size, o->qxh) != CS_OK) {
+		o->qxh[0] = '\0';
+		return 0;
+	}
+	return strcmp(h, o->qxh) == 0;	/* base64 is case-sensitive */
+}
+
+/* od_find_delivered - 1 an item with our size and content exists (done),
  * 0 none, -1 outcome set */
 static int
 od_find_delivered(struct od *o)
@@ -212,11 +238,8 @@ od_find_delivered(struct od *o)
 	unsigned n;
 	char *name, *url;
 	json_t *j;
-	const char *h;
 	int res = 0;
 
-	if (o->ctx->sha256 == NULL)
-		return 0;
 	for (n = 0; n < OD_MAX_VARIANTS && res == 0; n++) {
 		if ((name = od_rename_variant(o->ctx->name, n)) == NULL)
 			return -1;
@@ -238,11 +261,9 @@ od_find_delivered(struct od *o)
 			return -1;
 		}
 		j = up_http_json(&resp);
-		h = json_string_value(json_object_get(json_object_get(
-		    json_object_get(j, "file"), "hashes"), "sha256Hash"));
-		if (h != NULL && strcasecmp(h, o->ctx->sha256) == 0 &&
-		    (uint64_t)json_integer_value(json_object_get(j, "size")) ==
-		    o->ctx->size) {
+		if ((uint64_t)json_integer_value(json_object_get(j, "size")) ==
+		    o->ctx->size && od_same_content(o, json_object_get(
+		    json_object_get(j, "file"), "hashes")) == 1) {
 			od_done(o, &resp, 1);
 			res = 1;
 		}
@@ -369,4 +390,35 @@ out:
 	return ctx->out.set || r != CS_OK ? r : CS_ERR_NOMEM;
 }
 
-const struct up_provider up_onedrive_provider = { "onedrive", od_deliver };
+/* od_abandon - the "abandon" request: DELETE the state's upload session
+ * (no Authorization: the URL is pre-authenticated), so the fragments
+ * sent are dropped now instead of at the session's expiry */
+static cs_result
+od_abandon(struct up_ctx *ctx)
+{
+	struct od o;
+	struct up_http_resp resp;
+	const char *sess = json_string_value(json_object_get(ctx->state,
+	    "session"));
+	long st = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.ctx = ctx;
+	if (sess != NULL) {
+		if (od_call(&o, "DELETE", sess, NULL, 0, 0, 0, NULL, 0, &resp) !=
+		    CS_OK)
+			st = -1;
+		else {
+			st = resp.status;
+			up_http_resp_free(&resp);
+		}
+	}
+	up_done(ctx, "", st == 204 || st == 200 ? "abandoned: the upload "
+	    "session was deleted" : sess == NULL || st == 404 ? "abandoned: "
+	    "nothing of the job was left on the server" : "abandoned: the "
+	    "server did not confirm the deletion of the upload session", 0);
+	return CS_OK;
+}
+
+const struct up_provider up_onedrive_provider = { "onedrive", od_deliver,
+    od_abandon };

@@ -18,6 +18,9 @@
  *
  * Payload: UNSIGNED-PAYLOAD over https (TLS protects it), the body's
  * SHA-256 over plain http (loopback test stores only).
+ *
+ * A permanent failure, and an "abandon" run (the job shredded at its
+ * deadline), abort the multipart upload so its parts do not linger.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +151,15 @@ s3_request(struct s3 *s, const char *method, const char *object,
 	hdrs = n;
 	if (unsigned1 != NULL) {
 		if ((n = curl_slist_append(hdrs, unsigned1)) == NULL)
+			goto nomem;
+		hdrs = n;
+	}
+	/* S3's POST bodies are XML; without this libcurl labels them
+	 * x-www-form-urlencoded, and a server framework that parses forms
+	 * (moto's) then reads an empty CompleteMultipartUpload */
+	if (strcmp(method, "POST") == 0) {
+		if ((n = curl_slist_append(hdrs, "Content-Type: "
+		    "application/xml")) == NULL)
 			goto nomem;
 		hdrs = n;
 	}
@@ -689,23 +701,71 @@ s3_setup(struct s3 *s)
 	return 0;
 }
 
-/* s3_deliver - the provider's deliver operation */
+/* s3_abort - AbortMultipartUpload (the parts stored so far are freed;
+ * a store keeps them, and bills them, until then): 1 aborted, 0 there
+ * was none (NoSuchUpload: completed or aborted already), -1 the store
+ * did not confirm. Never touches a completed object. */
+static int
+s3_abort(struct s3 *s)
+{
+	struct up_http_resp resp;
+	char *q;
+	int res;
+
+	if (s->object == NULL || s->upload_id[0] == '\0' ||
+	    (q = s3_query(s, "", "")) == NULL)
+		return -1;
+	if (s3_simple(s, "DELETE", s->object, q, &resp) != CS_OK) {
+		free(q);
+		return -1;
+	}
+	free(q);
+	res = resp.status == 204 || resp.status == 200 ? 1 :
+	    resp.status == 404 ? 0 : -1;
+	up_http_resp_free(&resp);
+	return res;
+}
+
+/* s3_run - deliver, or with ctx->abandon abort the state's multipart
+ * upload; a permanent failure also aborts the upload it made */
 static cs_result
-s3_deliver(struct up_ctx *ctx)
+s3_run(struct up_ctx *ctx)
 {
 	struct s3 s;
-	cs_result r;
+	const char *key = json_string_value(json_object_get(ctx->state,
+	    "key"));
+	const char *id = json_string_value(json_object_get(ctx->state,
+	    "upload_id"));
+	cs_result r = CS_OK;
+	int res;
 
 	memset(&s, 0, sizeof(s));
 	s.ctx = ctx;
 	if (s3_setup(&s) < 0)
 		r = ctx->out.set ? CS_OK : CS_ERR_NOMEM;
-	else
+	else if (ctx->abandon) {
+		if (key != NULL && id != NULL) {
+			s.object = strdup(key);
+			(void)snprintf(s.upload_id, sizeof(s.upload_id), "%s",
+			    id);
+		}
+		res = key != NULL && id != NULL && s.object != NULL ?
+		    s3_abort(&s) : 0;
+		up_done(ctx, "", res == 1 ? "abandoned: the multipart upload "
+		    "was aborted (its parts deleted)" : res == 0 ? "abandoned: "
+		    "nothing of the job was left on the server" : "abandoned: "
+		    "the store did not confirm the abort", 0);
+	} else {
 		r = s3_upload(&s);
+		if (r == CS_OK && ctx->out.set && !ctx->out.done &&
+		    ctx->out.cls == UP_PERMANENT)
+			(void)s3_abort(&s);
+	}
 	free(s.path_prefix);
 	free(s.object);
 	free(s.etags);
 	return r;
 }
 
-const struct up_provider up_s3_provider = { "s3", s3_deliver };
+/* one function for both: it reads ctx->abandon */
+const struct up_provider up_s3_provider = { "s3", s3_run, s3_run };

@@ -250,4 +250,5 @@ smtp_deliver(struct up_ctx *ctx)
 	return CS_OK;
 }
 
-const struct up_provider up_smtp_provider = { "smtp", smtp_deliver };
+const struct up_provider up_smtp_provider = { "smtp", smtp_deliver,
+    NULL };

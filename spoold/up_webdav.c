@@ -19,6 +19,14 @@
  * Depth 1 on the upload folder lists the chunks already stored; the first
  * missing or short one is where sending starts again.
  *
+ * A permanent failure ends the job (the daemon shreds it), so what this
+ * job left on the server is removed before the answer: the upload folder
+ * (chunked) or the temporary (plain), by DELETE, best effort
+ * (dav_cleanup). Otherwise Nextcloud keeps an abandoned upload folder,
+ * chunks and all, until its own cleanup job, and a plain server keeps the
+ * hidden .part for ever. A request with "abandon": true (the daemon
+ * shredding a job whose state it holds) does only that cleanup.
+ *
  * Credentials: HTTP Basic with the destination's user and the password
  * secret (password_file, read by the daemon). The url may hold %u.
  */
@@ -224,9 +232,20 @@ dav_state(struct dav *d, const char *mode, const char *phase, uint64_t bytes)
 	    "variant", (int)d->variant);
 	if (st == NULL)
 		return CS_ERR_NOMEM;
-	if (d->upload != NULL)
+	/* the URLs an "abandon" run deletes, whatever job id it is given */
+	if (d->upload != NULL) {
+		char *dst = dav_final_url(d, d->variant);
+
+		if (dst == NULL) {
+			json_decref(st);
+			return CS_ERR_NOMEM;
+		}
 		(void)json_object_set_new(st, "upload",
 		    json_string(d->upload));
+		(void)json_object_set_new(st, "dest", json_string(dst));
+		free(dst);
+	} else
+		(void)json_object_set_new(st, "temp", json_string(d->temp));
 	r = up_checkpoint(d->ctx, st, bytes);
 	json_decref(st);
 	return r;
@@ -576,6 +595,80 @@ dav_setup(struct dav *d)
 	return d->upload != NULL ? 0 : -1;
 }
 
+/* dav_state_url - *url replaced by the state's key when it lies under
+ * prefix (the state comes sealed from an earlier run of ours; the check
+ * keeps a DELETE inside the destination's own folders all the same) */
+static int
+dav_state_url(struct dav *d, const char *key, const char *prefix, char **url)
+{
+	const char *v = json_string_value(json_object_get(d->ctx->state, key));
+	char *copy;
+
+	if (v == NULL || prefix == NULL ||
+	    strncmp(v, prefix, strlen(prefix)) != 0 || strstr(v, "/../") != NULL)
+		return 0;
+	if ((copy = strdup(v)) == NULL)
+		return -1;
+	free(*url);
+	*url = copy;
+	return 0;
+}
+
+/* dav_cleanup - DELETE what this job left on the server (the upload
+ * folder or the temporary); 1 removed, 0 there was none, -1 the server
+ * did not say (left for the server's own expiry). Never changes the
+ * outcome: the reason the job ends matters more than its debris. */
+static int
+dav_cleanup(struct dav *d)
+{
+	struct up_http_resp resp;
+	const char *url = d->upload != NULL ? d->upload : d->temp;
+	char dest[2048], *dst;
+	int res;
+
+	/* chunking v2 wants the Destination on every request of an upload;
+	 * an abandon run has it from the state (its name is not the job's) */
+	if ((dst = dav_final_url(d, d->variant)) == NULL ||
+	    (d->ctx->abandon && dav_state_url(d, "dest", d->folder, &dst) < 0))
+		return -1;
+	(void)snprintf(dest, sizeof(dest), "Destination: %s", dst);
+	free(dst);
+	if (url == NULL || dav_request(d, "DELETE", url, &resp, 0, 0, 0,
+	    d->upload != NULL ? dest : NULL, NULL, NULL, NULL) != CS_OK)
+		return -1;
+	res = resp.status == 204 || resp.status == 200 ? 1 :
+	    resp.status == 404 ? 0 : -1;
+	up_http_resp_free(&resp);
+	return res;
+}
+
+/* dav_abandon - the "abandon" request: remove this job's leftovers and
+ * answer done (nothing was delivered; where says what was removed). The
+ * daemon may not know the job's remote id (a job of several documents),
+ * so the URLs come from the state when it has them. */
+static void
+dav_abandon(struct dav *d)
+{
+	char *base = d->upload != NULL ? dav_uploads_base(d) : NULL;
+	int res;
+
+	if (d->upload != NULL && (base == NULL ||
+	    dav_state_url(d, "upload", base, &d->upload) < 0)) {
+		free(base);
+		return;		/* no memory: no outcome, exit non-zero */
+	}
+	free(base);
+	if (d->upload == NULL && dav_state_url(d, "temp", d->folder,
+	    &d->temp) < 0)
+		return;
+	res = dav_cleanup(d);
+
+	up_done(d->ctx, "", res == 1 ? "abandoned: the job's upload data was "
+	    "deleted from the server" : res == 0 ? "abandoned: nothing of "
+	    "the job was left on the server" : "abandoned: the server did not "
+	    "confirm the deletion of the job's upload data", 0);
+}
+
 /* dav_deliver - the provider's deliver operation */
 static cs_result
 dav_deliver(struct up_ctx *ctx)
@@ -606,10 +699,15 @@ dav_deliver(struct up_ctx *ctx)
 	d.variant = json_is_integer(v) ? (unsigned)json_integer_value(v) : 0;
 	if (dav_setup(&d) < 0)
 		r = ctx->out.set ? CS_OK : CS_ERR_NOMEM;
-	else if (d.upload != NULL)
-		r = dav_chunked(&d);
-	else
-		r = dav_plain(&d);
+	else if (ctx->abandon) {
+		dav_abandon(&d);
+		r = ctx->out.set ? CS_OK : CS_ERR_NOMEM;
+	} else {
+		r = d.upload != NULL ? dav_chunked(&d) : dav_plain(&d);
+		if (r == CS_OK && ctx->out.set && !ctx->out.done &&
+		    ctx->out.cls == UP_PERMANENT)
+			(void)dav_cleanup(&d);
+	}
 	cs_wipe(d.auth, sizeof(d.auth));
 	free(d.folder);
 	free(d.temp);
@@ -617,4 +715,6 @@ dav_deliver(struct up_ctx *ctx)
 	return r;
 }
 
-const struct up_provider up_webdav_provider = { "webdav", dav_deliver };
+/* one function for both: it reads ctx->abandon */
+const struct up_provider up_webdav_provider = { "webdav", dav_deliver,
+    dav_deliver };

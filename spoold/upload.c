@@ -120,6 +120,7 @@ upload_parse(struct up_ctx *ctx, json_t *req, uint64_t doc_size)
 	    "access_token"));
 	v = json_object_get(req, "state");
 	ctx->state = json_is_object(v) ? v : NULL;
+	ctx->abandon = json_is_true(json_object_get(req, "abandon"));
 	return 0;
 }
 
@@ -191,7 +192,14 @@ upload_run(struct up_ctx *ctx)
 		    "libcurl\n");
 		return EX_SOFTWARE;
 	}
-	r = pv->deliver(ctx);
+	if (!ctx->abandon)
+		r = pv->deliver(ctx);
+	else if (pv->abandon != NULL)
+		r = pv->abandon(ctx);
+	else {
+		up_done(ctx, "", "abandoned: nothing to remove", 0);
+		r = CS_OK;
+	}
 	up_http_close(ctx->http);
 	ctx->http = NULL;
 	if (r == CS_ERR_IO) {

@@ -12,6 +12,12 @@
  * part list) is sealed into the job's record before the uploader is told to
  * go on, so after a crash or restart the next uploader resumes from it and
  * asks the provider what it already has instead of sending a second copy.
+ *
+ * A job shredded undelivered (its window closed) whose record holds an
+ * upload state first gets one more uploader run with "abandon": true and
+ * an empty document: the provider removes what the job left on the
+ * server (a Nextcloud upload folder, a WebDAV temporary); only then is
+ * the job shredded, whatever that run answers (uploads_abandon).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,26 +40,16 @@
 #include "oauth.h"
 #include "privs.h"
 #include "safefile.h"
+#include "uploads.h"
 
 #define UPLOAD_MSG_MAX 65536
-#define UPLOAD_SECRET_MAX 8192
 #define UPLOAD_DEFAULT_CONCURRENCY 4
 #define UPLOAD_CPU_SECONDS 3600
 #define UPLOAD_MEMORY (1ULL << 30)
+#define UPLOAD_ABANDON_SECONDS 120	/* an abandon run's own deadline */
+#define UPLOAD_EXPIRED "expired: not delivered within authorization_hold + " \
+	"delivery_window"
 
-struct upload_slot {
-	pid_t pid;
-	int fd;				/* control socket, -1 once closed */
-	enum cs_spool_dir dir;
-	char id[CS_JOB_ID_MAX];
-	char dest[65];
-	int finished;			/* a final message arrived */
-	int next_unit;			/* done: start the next unit's uploader */
-	uint8_t key[CS_AEAD_KEY_LEN];	/* the job's state key */
-	struct cs_jobmeta meta;
-	struct delivery_units units;
-	struct cs_jobstate js;
-};
 
 /* uploads_kill - end an uploader (never kill(-1): no pid, no signal) */
 static void
@@ -125,166 +121,6 @@ uploads_room(const struct cs_daemon *d, const struct cs_jobstate *js)
 	 * `workers` filters finishing together would overshoot the limit. */
 	running += work_for_destination(d, dst->name);
 	return running < limit;
-}
-
-/* uploads_read_secret - a *_file key's file, trailing newlines dropped */
-static cs_result
-uploads_read_secret(const char *path, char *buf, size_t cap, char *why,
-    size_t whylen)
-{
-	size_t len;
-	cs_result r;
-
-	r = cs_read_small_file(AT_FDCWD, path, buf, cap - 1, &len);
-	if (r != CS_OK) {
-		snprintf(why, whylen, "cannot read secret file %s: %s", path,
-		    cs_strerror(r));
-		return r;
-	}
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
-	return CS_OK;
-}
-
-/* uploads_settings - the destination's keys, *_file keys read into
- * "secrets" under the key's name without _file */
-static cs_result
-uploads_settings(const struct cs_destination *dst, json_t *req, char *why,
-    size_t whylen)
-{
-	json_t *settings = json_object(), *secrets = json_object();
-	char secret[UPLOAD_SECRET_MAX], name[128];
-	size_t i, n;
-	cs_result r = CS_OK;
-
-	for (i = 0; i < dst->nsettings && r == CS_OK; i++) {
-		const struct cs_setting *s = &dst->settings[i];
-
-		n = strlen(s->key);
-		if (n > 5 && strcmp(s->key + n - 5, "_file") == 0 &&
-		    strcmp(s->key, "ca_file") != 0 && n - 5 < sizeof(name)) {
-			r = uploads_read_secret(s->value, secret, sizeof(secret),
-			    why, whylen);
-			if (r == CS_OK) {
-				snprintf(name, sizeof(name), "%.*s", (int)(n - 5),
-				    s->key);
-				json_object_set_new(secrets, name,
-				    json_string(secret));
-			}
-			cs_wipe(secret, sizeof(secret));
-		} else
-			json_object_set_new(settings, s->key,
-			    json_string(s->value));
-	}
-	json_object_set_new(req, "settings", settings);
-	json_object_set_new(req, "secrets", secrets);
-	return r;
-}
-
-/* uploads_digest - SHA-256 of the whole document, hex */
-static cs_result
-uploads_digest(int fd, size_t size, char hex[2 * CS_HASH_LEN + 1])
-{
-	uint8_t h[CS_HASH_LEN];
-	void *p = NULL;
-	size_t i;
-
-	if (size > 0 && (p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0)) ==
-	    MAP_FAILED)
-		return CS_ERR_IO;
-	cs_sha256(p, size, h);
-	if (p != NULL)
-		(void)munmap(p, size);
-	for (i = 0; i < CS_HASH_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	return CS_OK;
-}
-
-/* uploads_token - for a destination that needs consent, the user's
- * access token from the vault (the read is audited there); *token stays
- * NULL for the others */
-static cs_result
-uploads_token(struct cs_daemon *d, const struct upload_slot *s,
-    const struct cs_destination *dst, json_t **token, char *why,
-    size_t whylen)
-{
-	char *access = NULL;
-	cs_result r;
-
-	*token = NULL;
-	if (cs_destination_get(dst, "token_url") == NULL)
-		return CS_OK;
-	r = vault_token_for_job(d, s->meta.uid, dst->name, s->id, &access);
-	if (r != CS_OK) {
-		/* the next pass holds the job and asks the user again */
-		snprintf(why, whylen, "no usable token for %s: %s", dst->name,
-		    cs_strerror(r));
-		return r;
-	}
-	*token = json_pack("{s:s}", "access_token", access);
-	cs_free_secret(access);
-	return *token != NULL ? CS_OK : CS_ERR_NOMEM;
-}
-
-/* uploads_request - the first message to the uploader, for the slot's
- * current unit. A job of several documents gives each its own remote
- * identity ("<job>.<k>"), so finding unit 1 on the server never passes
- * for unit 2 having arrived. */
-static json_t *
-uploads_request(struct cs_daemon *d, const struct upload_slot *s,
-    char *why, size_t whylen)
-{
-	const struct cs_destination *dst = uploads_job_destination(d, &s->js);
-	const struct delivery_unit *u = &s->units.unit[s->js.units_done];
-	char hex[2 * CS_HASH_LEN + 1], rid[CS_JOB_ID_MAX + 16];
-	json_t *req, *state = NULL, *token = NULL;
-	struct stat st;
-	cs_result r;
-
-	if (dst == NULL) {
-		snprintf(why, whylen, "action '%s' is no longer configured",
-		    s->js.action);
-		return NULL;
-	}
-	if (fstat(u->fd, &st) < 0 ||
-	    uploads_digest(u->fd, (size_t)st.st_size, hex) != CS_OK) {
-		snprintf(why, whylen, "reading the document: %s",
-		    strerror(errno));
-		return NULL;
-	}
-	if ((r = upstate_open(s->key, s->id, &s->js, &state)) != CS_OK) {
-		/* A state that does not open is ignored, never trusted: the
-		 * uploader then asks the provider what exists first. */
-		cs_log(LOG_WARNING, "%s: saved upload state unusable (%s)",
-		    s->id, cs_strerror(r));
-		state = NULL;
-	}
-	if (uploads_token(d, s, dst, &token, why, whylen) != CS_OK) {
-		json_decref(state);
-		return NULL;
-	}
-	if (s->units.n > 1)
-		snprintf(rid, sizeof(rid), "%s.%u", s->id, s->js.units_done + 1);
-	else
-		snprintf(rid, sizeof(rid), "%s", s->id);
-	req = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:o, s:o}",
-	    "provider", dst->provider, "destination", dst->name,
-	    "user", s->meta.user, "uid", (json_int_t)s->meta.uid,
-	    "job", rid, "name", u->name, "size", (json_int_t)st.st_size,
-	    "sha256", hex, "token", token != NULL ? token : json_null(),
-	    "state", state != NULL ? state : json_null());
-	if (req == NULL) {
-		snprintf(why, whylen, "building the uploader request");
-		return NULL;
-	}
-	if (s->meta.email[0] != '\0')
-		json_object_set_new(req, "email", json_string(s->meta.email));
-	if (uploads_settings(dst, req, why, whylen) != CS_OK) {
-		json_decref(req);
-		return NULL;
-	}
-	return req;
 }
 
 /* uploads_child - wire fd 0 and 3, limits, exec the uploader */
@@ -368,18 +204,23 @@ uploads_spawn(struct cs_daemon *d, struct upload_slot *s, char *why,
 	if (fcntl(s->fd, F_SETFL, O_NONBLOCK) < 0 || r != CS_OK)
 		cs_log(LOG_ERR, "%s: uploader control socket: %s", s->id,
 		    strerror(errno));
-	daemon_audit_job(d, "upload started", s->id, json_pack(
-	    "{s:s, s:I, s:b}", "destination", s->dest, "document",
-	    (json_int_t)s->js.units_done + 1, "resumed",
-	    s->js.upload[0] != '\0'));
+	if (s->abandon)
+		daemon_audit_job(d, "upload abandoning", s->id, json_pack(
+		    "{s:s}", "destination", s->dest));
+	else
+		daemon_audit_job(d, "upload started", s->id, json_pack(
+		    "{s:s, s:I, s:b}", "destination", s->dest, "document",
+		    (json_int_t)s->js.units_done + 1, "resumed",
+		    s->js.upload[0] != '\0'));
 	return CS_OK;
 }
 
-/* uploads_start - see daemon.h */
-cs_result
-uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+/* uploads_open_slot - a slot for job id running units (taken over,
+ * whatever the result); abandon: the clean-up run (uploads_abandon) */
+static cs_result
+uploads_open_slot(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
     struct cs_jobstate *js, const struct cs_job *j,
-    struct delivery_units *units, char *why, size_t whylen)
+    struct delivery_units *units, int abandon, char *why, size_t whylen)
 {
 	struct upload_slot *slots, *s;
 	cs_result r;
@@ -402,6 +243,8 @@ uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	s->units = *units;
 	memset(units, 0, sizeof(*units));
 	s->js = *js;
+	s->abandon = abandon;
+	s->abandon_until = d->now + UPLOAD_ABANDON_SECONDS;
 	if ((r = uploads_spawn(d, s, why, whylen)) != CS_OK) {
 		*js = s->js;
 		units_free(&s->units);
@@ -410,6 +253,65 @@ uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
 	}
 	d->nuploads++;
 	return CS_OK;
+}
+
+/* uploads_start - see daemon.h */
+cs_result
+uploads_start(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js, const struct cs_job *j,
+    struct delivery_units *units, char *why, size_t whylen)
+{
+	return uploads_open_slot(d, dir, id, js, j, units, 0, why, whylen);
+}
+
+/* uploads_abandon - see daemon.h */
+cs_result
+uploads_abandon(struct cs_daemon *d, enum cs_spool_dir dir, const char *id,
+    struct cs_jobstate *js)
+{
+	struct delivery_units units;
+	struct cs_job j;
+	char why[512];
+	cs_result r;
+	int fd;
+
+	if (js->upload[0] == '\0' || !uploads_is_network(d, js))
+		return CS_ERR_NOTFOUND;
+	if ((r = job_open(d, d->sp.dir[dir], id, &j, why, sizeof(why))) !=
+	    CS_OK) {
+		job_close(&j);
+		return r;
+	}
+	memset(&units, 0, sizeof(units));
+	/* the uploader wants a document on fd 0: an empty one, size 0 */
+	if ((fd = memfd_create("cloudspool-abandon", MFD_CLOEXEC)) < 0 ||
+	    (units.unit = calloc(1, sizeof(*units.unit))) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		job_close(&j);
+		return CS_ERR_NOMEM;
+	}
+	units.n = 1;
+	units.unit[0].fd = fd;
+	snprintf(units.unit[0].name, sizeof(units.unit[0].name), "abandoned");
+	js->units_done = 0;	/* the one unit above (the state says where) */
+	r = uploads_open_slot(d, dir, id, js, &j, &units, 1, why, sizeof(why));
+	job_close(&j);
+	if (r != CS_OK)
+		cs_log(LOG_WARNING, "%s: cannot clean up the upload: %s", id,
+		    why);
+	return r;
+}
+
+/* uploads_abandoned - the clean-up run ended (how is audited): shred */
+static void
+uploads_abandoned(struct cs_daemon *d, struct upload_slot *s,
+    const char *how)
+{
+	s->finished = 1;
+	daemon_audit_job(d, "upload abandoned", s->id, json_pack("{s:s, s:s}",
+	    "destination", s->dest, "result", how));
+	(void)jobs_shred(d, s->dir, s->id, UPLOAD_EXPIRED);
 }
 
 /* uploads_pollfds - see daemon.h */
@@ -543,6 +445,15 @@ uploads_message(struct cs_daemon *d, struct upload_slot *s, const char *buf,
 	}
 	if (s->finished) {
 		/* nothing may follow the final message */
+	} else if (s->abandon && (strcmp(type, "done") == 0 ||
+	    strcmp(type, "fail") == 0)) {
+		(void)json_unpack(msg, "{s?s, s?s}", "where", &where,
+		    "reason", &where);
+		uploads_abandoned(d, s, where);
+	} else if (s->abandon && strcmp(type, "state") == 0) {
+		/* a clean-up run has nothing to checkpoint: refuse */
+		cs_log(LOG_ERR, "%s: abandon run sent a checkpoint", s->id);
+		uploads_kill(s);
 	} else if (strcmp(type, "state") == 0 &&
 	    json_unpack(msg, "{s:o}", "state", &state) == 0)
 		uploads_checkpoint(d, s, state);
@@ -588,6 +499,10 @@ uploads_reap(struct cs_daemon *d, struct upload_slot *s)
 	}
 	if (s->finished)
 		return;
+	if (s->abandon) {
+		uploads_abandoned(d, s, "the uploader ended without a result");
+		return;
+	}
 	if (WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "uploader killed by signal %d",
 		    WTERMSIG(status));
@@ -623,7 +538,9 @@ uploads_drain(struct cs_daemon *d, struct upload_slot *s, char *buf)
 	}
 }
 
-/* uploads_expire - a delivery still running at its job's deadline ends */
+/* uploads_expire - a delivery still running at its job's deadline ends;
+ * the job's next pass (jobs.c) cleans up after it and shreds it. A
+ * clean-up run past its own time limit: the job is shredded now. */
 static void
 uploads_expire(struct cs_daemon *d, struct upload_slot *s)
 {
@@ -632,9 +549,14 @@ uploads_expire(struct cs_daemon *d, struct upload_slot *s)
 	s->fd = -1;
 	while (s->pid > 0 && waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	if (s->abandon) {
+		uploads_abandoned(d, s, "timed out");
+		return;
+	}
 	s->finished = 1;
-	(void)jobs_shred(d, s->dir, s->id, "expired: not delivered within "
-	    "authorization_hold + delivery_window");
+	s->js.phase = CS_PHASE_NONE;
+	if (jobstate_save(d->sp.dir[s->dir], s->id, &s->js) != CS_OK)
+		(void)jobs_shred(d, s->dir, s->id, UPLOAD_EXPIRED);
 }
 
 /* uploads_service - see daemon.h */
@@ -653,7 +575,8 @@ uploads_service(struct cs_daemon *d)
 			continue;
 		if (uploads_drain(d, s, buf))
 			uploads_reap(d, s);
-		else if (d->now >= s->js.deadline)
+		else if (d->now >= (s->abandon ? s->abandon_until :
+		    s->js.deadline))
 			uploads_expire(d, s);
 	}
 	free(buf);

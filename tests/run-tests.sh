@@ -13,8 +13,9 @@
 #   5. the fakes of the Drive, Graph and Dropbox upload APIs
 #      (tests/fakes/test-fakes.sh: node and curl, no install needed), then
 #      the uploader's tests tests/upload/t-*.sh, which run cloudspool-upload
-#      straight from build/ against loopback servers (rclone, s3rver, the
-#      cloud fakes, gnutls-serv): nothing is installed; then the document
+#      straight from build/ against loopback servers (rclone, s3rver, moto
+#      where the machine has it, the cloud fakes, gnutls-serv): nothing is
+#      installed; then the document
 #      filter straight from build/ (tests/filter/t-filter.sh), its fuzz
 #      corpus replayed through the normal and the sanitizer build, and a
 #      bounded libFuzzer run when clang is there (tests/fuzz/run.sh;

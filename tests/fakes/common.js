@@ -16,7 +16,7 @@ const { URL } = require('url');
 const USAGE = 'usage: node FAKE.js --port P --store DIR --tokens FILE ' +
 	'[--tls-cert C --tls-key K] [--introspect URL --introspect-client ID:SECRET ' +
 	'[--introspect-ca FILE]] [--faults FILE] [--session-ttl SECONDS] [--public-url URL] ' +
-	'[--tls-version TLSv1.1|TLSv1.2|TLSv1.3]';
+	'[--tls-version TLSv1.1|TLSv1.2|TLSv1.3] [--mode NAME (graph: consumer)]';
 
 // die - one-line error naming the problem, non-zero exit
 function die(msg) {
@@ -28,12 +28,13 @@ function die(msg) {
 function parseArgs(argv) {
 	const opts = { port: null, store: null, tokens: null, tlsCert: null, tlsKey: null,
 		introspect: null, introspectClient: null, introspectCa: null,
-		faults: null, sessionTtl: 7 * 24 * 3600, publicUrl: null, tlsVersion: null };
+		faults: null, sessionTtl: 7 * 24 * 3600, publicUrl: null, tlsVersion: null,
+		mode: null };
 	const names = { '--port': 'port', '--store': 'store', '--tokens': 'tokens',
 		'--tls-cert': 'tlsCert', '--tls-key': 'tlsKey', '--introspect': 'introspect',
 		'--introspect-client': 'introspectClient', '--introspect-ca': 'introspectCa',
 		'--faults': 'faults', '--session-ttl': 'sessionTtl', '--public-url': 'publicUrl',
-		'--tls-version': 'tlsVersion' };
+		'--tls-version': 'tlsVersion', '--mode': 'mode' };
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === '--help' || argv[i] === '-h') {
 			process.stdout.write(USAGE + '\n');
@@ -144,7 +145,9 @@ const FAULT_MATCHES = ['upload-chunk', 'create-session', 'finish', 'status', 'lo
 // bad-request are the permanent failures (each provider's own shape), and
 // 403-rate is Drive's retryable 403 userRateLimitExceeded
 const ERROR_ACTIONS = ['429', '503', '500', '401', 'quota', 'gone', 'bad-request', '403-rate'];
-const FAULT_ACTIONS = [...ERROR_ACTIONS, 'reset', 'partial', 'drop-response'];
+// delay: hold the request ms milliseconds, then serve it normally (two
+// clients' requests then overlap deterministically: races)
+const FAULT_ACTIONS = [...ERROR_ACTIONS, 'reset', 'partial', 'drop-response', 'delay'];
 
 // Faults - the injection rules. A rule fires on the nth request (1-based)
 // of its kind, or on every one; each rule counts its own occurrences.
@@ -172,7 +175,9 @@ class Faults {
 			if (!Number.isInteger(bytes) || bytes < 0) throw new Error(`rule ${i + 1}: bytes must be a non-negative integer`);
 			if (r.retry_after !== undefined && !(Number.isInteger(r.retry_after) && r.retry_after >= 0))
 				throw new Error(`rule ${i + 1}: retry_after must be whole seconds`);
-			return { match, action, nth: r.nth || null, every: !!r.every, bytes,
+			const ms = r.ms === undefined ? 1000 : r.ms;
+			if (!Number.isInteger(ms) || ms < 0 || ms > 60000) throw new Error(`rule ${i + 1}: ms must be 0..60000`);
+			return { match, action, nth: r.nth || null, every: !!r.every, bytes, ms,
 				retry_after: r.retry_after, seen: 0, fired: 0 };
 		});
 		this.rules = rules;
@@ -578,6 +583,8 @@ const faultMethods = {
 			await resetAfterBytes(req, rule.bytes);
 			return true;
 		}
+		if (rule.action === 'delay')
+			await new Promise((resolve) => setTimeout(resolve, rule.ms));
 		return false;
 	},
 

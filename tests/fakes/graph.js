@@ -9,15 +9,21 @@
 // status, DELETE to cancel, GET approot:/name for the item, Graph's error
 // JSON, and fault injection (common.js).
 //
+// --mode consumer: items report only file.hashes.quickXorHash, as consumer
+// (personal) OneDrive does; otherwise sha256Hash and quickXorHash, as
+// OneDrive for Business does.
+//
 // SYNOPSIS
 //   node graph.js --port P --store DIR --tokens FILE [--tls-cert C --tls-key K]
 //        [--introspect URL --introspect-client ID:SECRET] [--faults FILE]
+//        [--mode consumer]
 // Prints "listening PORT" once ready. See README.md in this folder.
 
 const path = require('path');
 const fs = require('fs');
 const crypto = require('crypto');
 const c = require('./common');
+const { quickXorFile } = require('./quickxor');
 
 const FRAGMENT_UNIT = 320 * 1024;
 const MAX_FRAGMENT = 60 * 1024 * 1024;
@@ -77,7 +83,9 @@ class GraphFake {
 			id: it.id, name: it.name, size: it.size, eTag: `"{${it.id}},${it.version}"`,
 			cTag: `"c:{${it.id}},${it.version}"`, createdDateTime: it.created,
 			lastModifiedDateTime: it.modified, webUrl: `https://onedrive.example/${encodeURIComponent(it.rel)}`,
-			file: { mimeType: mimeOf(it.name), hashes: { sha256Hash: it.sha256.toUpperCase() } },
+			file: { mimeType: mimeOf(it.name), hashes: this.opts.mode === 'consumer'
+				? { quickXorHash: it.quickXor }
+				: { sha256Hash: it.sha256.toUpperCase(), quickXorHash: it.quickXor } },
 			fileSystemInfo: { createdDateTime: it.created, lastModifiedDateTime: it.modified },
 			parentReference: { driveType: 'personal', driveId: DRIVE_ID,
 				id: APPROOT_ID, path: `/drive/root:/Apps/${APP_NAME}${path.posix.dirname(`/${it.rel}`).replace(/^\/$/, '')}` } };
@@ -282,6 +290,7 @@ class GraphFake {
 		this.sessions.delete(s.id); // the uploadUrl 404s from now on
 		this.stats.completed_uploads++;
 		it.sha256 = (await c.hashFile(dest)).sha256;
+		it.quickXor = await quickXorFile(dest);
 		return it;
 	}
 
@@ -292,7 +301,7 @@ class GraphFake {
 
 	index() {
 		return [...this.items.values()].map((it) => ({ id: it.id, name: it.name, path: it.rel,
-			size: it.size, sha256: it.sha256, version: it.version }));
+			size: it.size, sha256: it.sha256, quickXorHash: it.quickXor, version: it.version }));
 	}
 
 	expireSessions() {
@@ -304,6 +313,7 @@ class GraphFake {
 
 // make sure the store is usable before listening
 const opts = c.parseArgs(process.argv.slice(2));
+if (opts.mode !== null && opts.mode !== 'consumer') c.die('--mode must be consumer');
 fs.accessSync(opts.store, fs.constants.W_OK);
 Object.assign(GraphFake.prototype, c.faultMethods);
 c.startServer(opts, new GraphFake(opts));

@@ -5,7 +5,8 @@
 # in the middle then a resume that re-sends no stored chunk; a MOVE .file
 # whose answer is lost, then a rerun that finds the file delivered; 503
 # with Retry-After as temporary; a chunk_size under Nextcloud's 5 MB floor
-# refused before anything is sent; a connection reset mid-chunk survived.
+# refused before anything is sent; a connection reset mid-chunk survived;
+# a permanent failure or an abandoned job leaves no upload folder behind.
 . "$(dirname "$0")/lib.sh"
 need_built
 UP_PROVIDER=webdav
@@ -120,3 +121,37 @@ drive "$UP_TMP/r7" "$DOC" "$UP_TMP/s7"
 [ $? -eq 1 ] && [ "$(field class)" = auth ] && [ "$(field http_status)" = 401 ]; ok $? "a wrong app password is class auth (401)"
 [ "$(find "$STORE" -path "$STORE/.staging" -prune -o -type f -print | wc -l)" -eq 5 ]
 ok $? "five files in the store in all"
+
+# open_upload JOB - 1 when the fake still holds the job's upload folder
+open_upload() {
+	fake GET /__fake/uploads | jq "[.open[] | select(.id == \"cloudspool-$1\")] | length"
+}
+
+# 8. a permanent failure mid-upload (507 quota on chunk 3): the upload
+# folder, two chunks in it, is deleted before the answer
+fake POST /__fake/faults '[{"match":"upload-chunk","nth":3,"action":"quota"}]' >/dev/null
+request "$UP_TMP/r8" "$SET" "$SECRET" "$DOC" full.pdf job-8
+drive "$UP_TMP/r8" "$DOC" "$UP_TMP/s8"
+[ $? -eq 1 ] && [ "$(field class)" = permanent ] && [ "$(field http_status)" = 507 ]
+ok $? "507 on a chunk is permanent"
+[ "$(open_upload job-8)" -eq 0 ] && [ ! -e "$OUT/full.pdf" ]
+ok $? "... and its upload folder was deleted (no chunks left behind)"
+fake DELETE /__fake/faults >/dev/null
+
+# 9. a job shredded undelivered (killed mid-upload, the window closed):
+# the daemon runs the uploader with "abandon": true, the last state, an
+# empty document and a job id that need not be the remote one (a job of
+# several documents): the URLs to delete come from the state
+request "$UP_TMP/r9" "$SET" "$SECRET" "$DOC" gone.pdf job-9
+drive "$UP_TMP/r9" "$DOC" "$UP_TMP/s9" --kill-after 13000000
+[ $? -eq 3 ] && [ "$(open_upload job-9)" -eq 1 ]; ok $? "killed mid-upload: the upload folder stays"
+: >"$UP_TMP/empty"
+jq -c '.abandon = true | .job = "job-9-as-the-daemon-knows-it" | .name = "abandoned" | .size = 0 | .sha256 = ""' \
+	"$UP_TMP/r9" >"$UP_TMP/r9a"
+fake POST /__fake/stats/reset >/dev/null
+drive "$UP_TMP/r9a" "$UP_TMP/empty" "$UP_TMP/s9"
+[ $? -eq 0 ] && field where | grep -q '^abandoned: .*deleted' && [ "$(open_upload job-9)" -eq 0 ] &&
+	[ ! -e "$OUT/gone.pdf" ] && [ "$(fake GET /__fake/stats | jq .bytes_received)" -eq 0 ]
+ok $? "abandon: the upload folder is deleted, nothing sent, no file"
+drive "$UP_TMP/r9a" "$UP_TMP/empty" "$UP_TMP/s9" && field where | grep -q '^abandoned: nothing'
+ok $? "abandon again: nothing left to remove"

@@ -3,6 +3,7 @@
  * the uploader's tests.
  *
  *   upload-driver REQUEST.json DOCUMENT STATEFILE [--kill-after BYTES]
+ *       [--on-state CMD]
  *
  * Runs the uploader (CS_UPLOADER, default ./cloudspool-upload) with
  * DOCUMENT on fd 0, a SOCK_SEQPACKET socket on fd 3 and an empty
@@ -11,7 +12,9 @@
  * (temporary, fsync, rename) before acknowledging it, as the daemon seals
  * it; prints the final message as one JSON line. With --kill-after, the
  * uploader is SIGKILLed once a progress report or a checkpoint says BYTES
- * were sent.
+ * were sent. With --on-state, `sh -c CMD sh STATEFILE` runs after each
+ * checkpoint is saved and before it is acknowledged: a test's way to act
+ * at an exact point of the upload (another writer taking the key, ...).
  *
  * Exit: 0 done, 1 fail, 2 usage or a protocol violation (no final
  * message, two of them, a non-zero exit after one), 3 killed as asked.
@@ -97,12 +100,32 @@ driver_request(const char *reqpath, const char *statepath)
 	return text;
 }
 
+/* driver_hook - sh -c CMD sh STATEFILE, waited for; its failure is the
+ * test's to notice (it can leave a mark), not a protocol violation */
+static void
+driver_hook(const char *cmd, const char *statefile)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) < 0)
+		driver_die("fork failed");
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, "sh", statefile, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			driver_die("waitpid failed");
+}
+
 int
 main(int argc, char **argv)
 {
 	static char buf[DRIVER_MSG_MAX + 1];
 	long long kill_after = -1, bytes;
-	int sv[2], doc, status, finals = 0, rc = 2, killed = 0;
+	int sv[2], doc, status, finals = 0, rc = 2, killed = 0, i;
+	const char *on_state = NULL;
 	json_t *msg;
 	json_error_t e;
 	const char *type;
@@ -110,11 +133,17 @@ main(int argc, char **argv)
 	ssize_t n;
 	pid_t pid;
 
-	if (argc == 6 && strcmp(argv[4], "--kill-after") == 0)
-		kill_after = strtoll(argv[5], NULL, 10);
-	else if (argc != 4)
+	for (i = 4; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--kill-after") == 0)
+			kill_after = strtoll(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--on-state") == 0)
+			on_state = argv[i + 1];
+		else
+			break;
+	}
+	if (argc < 4 || i != argc)
 		driver_die("usage: upload-driver REQUEST.json DOCUMENT "
-		    "STATEFILE [--kill-after BYTES]");
+		    "STATEFILE [--kill-after BYTES] [--on-state CMD]");
 	if ((doc = open(argv[2], O_RDONLY | O_CLOEXEC)) < 0)
 		driver_die("cannot open DOCUMENT");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -138,6 +167,8 @@ main(int argc, char **argv)
 		if (strcmp(type, "state") == 0) {
 			driver_save_state(argv[3], json_object_get(msg,
 			    "state"));
+			if (on_state != NULL)
+				driver_hook(on_state, argv[3]);
 			if (send(sv[0], "{\"type\":\"ack\"}", 14,
 			    MSG_NOSIGNAL) != 14)
 				driver_die("cannot send an ack");
