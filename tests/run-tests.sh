@@ -49,6 +49,7 @@ ASAN_LDFLAGS="-fsanitize=address,undefined"
 PASSED=0
 FAILED=0
 FAILURES=()
+SKIPPED=()
 
 # section - a visible heading (a TAP comment, so no counter reads it)
 section() {
@@ -72,8 +73,10 @@ count_pass() {
 # it in the failure list; status is its exit status
 record_tap_results() {
 	local log=$1 label=$2 status=$3
-	local oks nots planned line
-	oks=$(grep -cE '^ok([[:space:]]|$)' "$log")
+	local oks nots skips planned line
+	# a skipped test is not a passed one: counted apart and listed
+	skips=$(grep -cE '^ok([[:space:]].*)?#[[:space:]]*SKIP' "$log")
+	oks=$(($(grep -cE '^ok([[:space:]]|$)' "$log") - skips))
 	nots=$(grep -cE '^not ok([[:space:]]|$)' "$log")
 	planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
 	PASSED=$((PASSED + oks))
@@ -81,12 +84,15 @@ record_tap_results() {
 	while IFS= read -r line; do
 		FAILURES+=("$label: $line")
 	done < <(grep -E '^not ok([[:space:]]|$)' "$log")
-	if [ "$oks" -eq 0 ] && [ "$nots" -eq 0 ]; then
+	while IFS= read -r line; do
+		SKIPPED+=("$label: $line")
+	done < <(grep -E '^ok([[:space:]].*)?#[[:space:]]*SKIP' "$log")
+	if [ "$oks" -eq 0 ] && [ "$nots" -eq 0 ] && [ "$skips" -eq 0 ]; then
 		count_failure "$label printed no test result (exit status $status)"
 	elif [ "$status" -ne 0 ] && [ "$nots" -eq 0 ]; then
 		count_failure "$label exited with status $status but reported no failure"
-	elif [ "$planned" -gt $((oks + nots)) ]; then
-		count_failure "$label planned $planned tests but ran $((oks + nots))"
+	elif [ "$planned" -gt $((oks + nots + skips)) ]; then
+		count_failure "$label planned $planned tests but ran $((oks + nots + skips))"
 	fi
 }
 
@@ -285,6 +291,12 @@ print_summary() {
 	if [ "${#FAILURES[@]}" -gt 0 ]; then
 		echo "# failed:"
 		for line in "${FAILURES[@]}"; do
+			printf '#   %s\n' "$line"
+		done
+	fi
+	if [ "${#SKIPPED[@]}" -gt 0 ]; then
+		echo "# skipped (not counted as passed):"
+		for line in "${SKIPPED[@]}"; do
 			printf '#   %s\n' "$line"
 		done
 	fi

@@ -95,7 +95,8 @@ ok_if() {
 	fi
 }
 
-# skip - a test that cannot run here, counted as passed with a reason
+# skip - a test that cannot run here, with a reason (the runner lists it
+# apart and does not count it as passed)
 skip() {
 	TAP_COUNT=$((TAP_COUNT + 1))
 	printf 'ok %d - %s # SKIP %s\n' "$TAP_COUNT" "$1" "$2"

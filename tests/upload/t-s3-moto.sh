@@ -18,7 +18,11 @@
 . "$(dirname "$0")/lib.sh"
 need_built
 UP_PROVIDER=s3
+# not in Debian: found on PATH, or in the pyenv this machine image carries
+# (CI may run with a PATH that does not include its shims)
 MOTO=${CS_MOTO_SERVER:-$(command -v moto_server || true)}
+[ -n "$MOTO" ] || [ ! -x "${HOME:-/root}/.pyenv/shims/moto_server" ] ||
+	MOTO=${HOME:-/root}/.pyenv/shims/moto_server
 [ -n "$MOTO" ] || { skip "moto_server not found (moto is not in Debian 12)"; exit 0; }
 P=$(free_port)
 start_bg "$UP_TMP/moto.log" "$MOTO" -H 127.0.0.1 -p "$P"
