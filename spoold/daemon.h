@@ -343,6 +343,12 @@ cs_result refresh_start(struct cs_daemon *d, uint32_t uid, const char *user,
     const char *destination, const char *job, const uint8_t *tok,
     size_t toklen, char *why, size_t whylen);
 
+/* refresh_forget - a new grant for (uid, destination) was stored: an
+ * old refresh outcome no longer applies, and a running refresh's answer
+ * will be discarded (its invalid_grant must not delete the new grant) */
+void refresh_forget(struct cs_daemon *d, uint32_t uid,
+    const char *destination);
+
 /* refresh_pollfds - the running refreshes' sockets, for poll(2) */
 size_t refresh_pollfds(const struct cs_daemon *d, struct pollfd *pfd,
     size_t cap);

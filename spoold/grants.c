@@ -206,6 +206,7 @@ grants_accept(struct cs_daemon *d, json_t *o)
 	cs_free_secret(tjson);
 	if (r != CS_OK)
 		return "token unusable or vault write failed";
+	refresh_forget(d, req.uid, req.destination);
 	(void)cs_shred(d->consent_dirfd, hash);
 	daemon_audit_job(d, "granted", NULL, json_pack("{s:I, s:o, s:s}",
 	    "uid", (json_int_t)req.uid, "user", cs_audit_str(req.user, 64),

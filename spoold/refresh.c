@@ -63,6 +63,7 @@ struct refresh_slot {
 	pid_t pid;			/* -1 once reaped */
 	int fd;				/* control socket, -1 once closed */
 	int answered;			/* the one answer arrived */
+	int superseded;			/* a new grant came meanwhile */
 	int64_t kill_at_ms;		/* monotonic deadline of the child */
 	int64_t until;			/* wall clock: end of FAILED or DONE */
 	cs_result result;
@@ -383,6 +384,14 @@ refresh_message(struct cs_daemon *d, struct refresh_slot *s, const char *buf,
 	if (s->answered)
 		cs_log(LOG_WARNING, "refresh for uid %u: message after the "
 		    "answer ignored", (unsigned)s->uid);
+	else if (s->superseded) {
+		/* the user consented again while this ran: whatever it says
+		 * about the old grant must not touch the new one */
+		refresh_audit(d, s, "token-refresh-failed", "a new grant "
+		    "arrived while the refresh ran: its outcome is discarded");
+		s->answered = 1;
+		s->phase = REFRESH_GONE;
+	}
 	else if (msg == NULL || json_unpack(msg, "{s:s}", "type", &type) != 0)
 		refresh_finish(d, s, CS_ERR_TEMP, "the refresh helper sent a "
 		    "malformed message");
@@ -503,6 +512,20 @@ refresh_service(struct cs_daemon *d)
 		d->nrefreshes--;
 	}
 	return refresh_running(d) < before;
+}
+
+/* refresh_forget - see daemon.h */
+void
+refresh_forget(struct cs_daemon *d, uint32_t uid, const char *dest)
+{
+	struct refresh_slot *s = refresh_find(d, uid, dest);
+
+	if (s == NULL)
+		return;
+	if (s->phase == REFRESH_RUNNING)
+		s->superseded = 1;
+	else
+		s->phase = REFRESH_GONE;
 }
 
 /* refresh_running - see daemon.h */
