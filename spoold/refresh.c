@@ -317,6 +317,14 @@ refresh_finish(struct cs_daemon *d, struct refresh_slot *s, cs_result r,
     const char *why)
 {
 	s->answered = 1;
+	if (s->superseded) {
+		/* the user consented again while this ran: whatever it says
+		 * about the old grant must not touch the new one */
+		refresh_audit(d, s, "token-refresh-failed", "a new grant "
+		    "arrived while the refresh ran: its outcome is discarded");
+		s->phase = REFRESH_GONE;
+		return;
+	}
 	s->result = r;
 	(void)snprintf(s->why, sizeof(s->why), "%s", why);
 	if (r == CS_OK) {
@@ -384,14 +392,8 @@ refresh_message(struct cs_daemon *d, struct refresh_slot *s, const char *buf,
 	if (s->answered)
 		cs_log(LOG_WARNING, "refresh for uid %u: message after the "
 		    "answer ignored", (unsigned)s->uid);
-	else if (s->superseded) {
-		/* the user consented again while this ran: whatever it says
-		 * about the old grant must not touch the new one */
-		refresh_audit(d, s, "token-refresh-failed", "a new grant "
-		    "arrived while the refresh ran: its outcome is discarded");
-		s->answered = 1;
-		s->phase = REFRESH_GONE;
-	}
+	else if (s->superseded)
+		refresh_finish(d, s, CS_OK, "");	/* discarded there */
 	else if (msg == NULL || json_unpack(msg, "{s:s}", "type", &type) != 0)
 		refresh_finish(d, s, CS_ERR_TEMP, "the refresh helper sent a "
 		    "malformed message");
