@@ -1,7 +1,8 @@
 /*
  * upload.h - internals of cloudspool-upload shared by its main file
- * (upload.c), the control socket (up_ctl.c) and the sandbox
- * (up_sandbox.c). Providers use provider.h only.
+ * (upload.c), the control socket (up_ctl.c), the sandbox (up_sandbox.c)
+ * and the token refresh operation (up_refresh.c). Providers use
+ * provider.h only.
  */
 #ifndef CS_UPLOAD_H
 #define CS_UPLOAD_H
