@@ -245,7 +245,8 @@ ok_if "the provider issued a code to each user's session (consent given in the b
 	bash -c "[ -n '$code_a' ] && [ -n '$state_a' ] && [ -n '$state_b' ] && [ '$state_a' != '$state_b' ]"
 status=$(curl_cb "$CB/callback?code=$code_a&state=$state_b")
 ok_if "alice's code at bob's state: refused (HTTP 400)" test "$status" = 400
-sleep 2
+# authd's event reaches the chain at the daemon's next pass
+wait_until 20 bash -c "jq -s -e 'any(.[]; .event==\"consent-failed\")' '$SPOOL/audit/audit.log' >/dev/null"
 ok_if "audit: consent-failed for bob, the token endpoint's invalid_grant" bash -c \
 	"jq -s -e 'any(.[]; .event==\"consent-failed\" and .user==\"cs_bob\" and (.reason|test(\"invalid_grant\")))' '$SPOOL/audit/audit.log' >/dev/null"
 ok_if "nothing stored for bob (no tokens/$bob_uid-cloud)" test ! -e "$SPOOL/tokens/$bob_uid-cloud"
