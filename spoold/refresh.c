@@ -40,7 +40,7 @@
 #include "safefile.h"
 
 #define REFRESH_TIMEOUT_MS 45000	/* libcurl itself gives up at 30 s */
-#define REFRESH_RETRY_S 60		/* a failure answers readers this long */
+#define REFRESH_RETRY_S 60		/* readers get a failure this long */
 #define REFRESH_FRESH_S 60		/* a new token is used while valid */
 #define REFRESH_MSG_MAX 65536
 #define REFRESH_SECRET_MAX 1024
@@ -50,7 +50,7 @@
 enum refresh_phase {
 	REFRESH_RUNNING,		/* the child is at the token endpoint */
 	REFRESH_FAILED,			/* readers get `result` until `until` */
-	REFRESH_DONE,			/* the token was stored at `until` - FRESH */
+	REFRESH_DONE,			/* stored at `until` - REFRESH_FRESH_S */
 	REFRESH_GONE			/* to be dropped */
 };
 
@@ -361,7 +361,7 @@ refresh_store(struct cs_daemon *d, struct refresh_slot *s, json_t *tok)
 	    strlen(json), &t);
 	if (r == CS_OK) {
 		cs_token_free(&t);
-		/* under the vault's lock: gone (revoked meanwhile) stays gone */
+		/* under the vault's lock: revoked meanwhile stays gone */
 		r = cs_vault_update(&d->vault, s->uid, s->user, s->dest,
 		    (const uint8_t *)json, strlen(json));
 	}
@@ -446,8 +446,8 @@ refresh_drain(struct cs_daemon *d, struct refresh_slot *s, char *buf)
 		if (n == 0)
 			return 1;
 		if (n > REFRESH_MSG_MAX)
-			refresh_finish(d, s, CS_ERR_TEMP, "the refresh helper's "
-			    "answer is over 64 KiB");
+			refresh_finish(d, s, CS_ERR_TEMP, "the refresh "
+			    "helper's answer is over 64 KiB");
 		else
 			refresh_message(d, s, buf, (size_t)n);
 		cs_wipe(buf, n > REFRESH_MSG_MAX ? REFRESH_MSG_MAX : (size_t)n);
@@ -466,8 +466,8 @@ refresh_one(struct cs_daemon *d, struct refresh_slot *s, char *buf)
 		if (s->answered)
 			return;
 		if (WIFSIGNALED(status))
-			(void)snprintf(why, sizeof(why), "the refresh helper was "
-			    "killed by signal %d", WTERMSIG(status));
+			(void)snprintf(why, sizeof(why), "the refresh helper "
+			    "was killed by signal %d", WTERMSIG(status));
 		else
 			(void)snprintf(why, sizeof(why), "the refresh helper "
 			    "exited with status %d and no answer",
