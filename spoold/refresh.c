@@ -50,7 +50,7 @@
 enum refresh_phase {
 	REFRESH_RUNNING,		/* the child is at the token endpoint */
 	REFRESH_FAILED,			/* readers get `result` until `until` */
-	REFRESH_DONE,			/* stored at `until` - REFRESH_FRESH_S */
+	REFRESH_DONE,			/* stored; fresh until `until` */
 	REFRESH_GONE			/* to be dropped */
 };
 
