@@ -51,9 +51,15 @@ start_bg "$UP_TMP/drive.log" node "$UP_SRC/tests/fakes/drive.js" --port "$PD" --
 	--tokens "$UP_TMP/drive-tokens" --tls-cert "$UP_TMP/srv.pem" --tls-key "$UP_TMP/srv.key"
 start_bg "$UP_TMP/tok.out" python3 "$UP_SRC/tests/upload/token-endpoint.py" "$PT" "$UP_TMP/srv.pem" \
 	"$UP_TMP/srv.key" "$UP_TMP/script" "$UP_TMP/tok.log"
+# a token endpoint that accepts connections and never says a word
+PH=$(free_port)
+start_bg "$UP_TMP/hang.log" python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); held = []
+while True: held.append(s.accept()[0])' "$PH"
 start_bg "$UP_TMP/bad.log" gnutls-serv --http --port "$PB" --x509certfile "$UP_TMP/self.pem" \
 	--x509keyfile "$UP_TMP/self.key"
-wait_port "$PD" && wait_port "$PT" && wait_port "$PB"
+wait_port "$PD" && wait_port "$PT" && wait_port "$PB" && wait_port "$PH"
 ok $? "the Drive fake, the token endpoint and the self-signed endpoint listen"
 
 # dest NAME TOKEN_PORT - a Drive destination and its action
@@ -68,6 +74,7 @@ CONF=$UP_TMP/cloudspool.conf
 	printf '\n[retention]\nauthorization_hold = 24h\ndelivery_window = 24h\nretry_initial = 1s\nretry_max = 2s\n'
 	dest good "$PT"
 	dest bad "$PB"
+	dest hang "$PH"
 	printf '\n[authorization]\ncallback_url = https://127.0.0.1:1\n'
 } >"$CONF"
 chmod 0644 "$CONF"
@@ -79,13 +86,19 @@ ok $? "cloudspoolctl init (build dir)"
 DAEMON_PID=$!
 for _ in $(seq 100); do [ -e "$SP/keys/vault.key" ] && break; sleep 0.1; done
 uid=$(id -u "$U")
-for d in good bad; do
+for d in good bad hang; do
 	printf '{"access_token":"old-at","refresh_token":"old-rt","token_type":"Bearer","expires_at":1}' |
 		runuser -u cloudspool -- "$B/tests/e2e/vault-seed" "$SP" "$uid" "$U" "$d" 2>>"$UP_TMP/seed.err"
 done
-[ -e "$SP/tokens/$uid-good" ] && [ -e "$SP/tokens/$uid-bad" ]
+[ -e "$SP/tokens/$uid-good" ] && [ -e "$SP/tokens/$uid-bad" ] && [ -e "$SP/tokens/$uid-hang" ]
 ok $? "expired tokens with refresh tokens in the vault (vault-seed)"
 sum_bad=$(sha256sum "$SP/tokens/$uid-bad" | cut -d' ' -f1)
+# the hanging refresh first: before the refresh left the daemon, its
+# libcurl call (30 s timeout) stalled every pass, and the good job with it
+job_hang=$(printf 'hang %s\n' "$RANDOM" | setpriv --egid cloudspool-drop --keep-groups "$B/cloudspool-drop" -c "$CONF" -a hang -n hang.txt -u "$U")
+for _ in $(seq 100); do grep -q "$job_hang" "$SP/audit/audit.log" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+t0=$SECONDS
 job_good=$(printf 'good %s\n' "$RANDOM" | setpriv --egid cloudspool-drop --keep-groups "$B/cloudspool-drop" -c "$CONF" -a good -n good.txt -u "$U")
 job_bad=$(printf 'bad %s\n' "$RANDOM" | setpriv --egid cloudspool-drop --keep-groups "$B/cloudspool-drop" -c "$CONF" -a bad -n bad.txt -u "$U")
 # root (a trusted submitter, -u) with the drop helper's group, as the
@@ -103,8 +116,12 @@ for _ in $(seq 200); do
 		has ".event==\"deferred\" and .job==\"$job_bad\" and .attempts >= 2" && break
 	sleep 0.1
 done
+t_good=$((SECONDS - t0))
 has ".event==\"token-refreshed\" and .destination==\"good\" and .uid==$uid"
 ok $? "good: audit token-refreshed"
+has ".event==\"delivered\" and .job==\"$job_good\"" && [ "$t_good" -le 10 ] &&
+	! has ".event==\"token-refresh-failed\" and .destination==\"hang\""
+ok $? "a token endpoint that never answers stalls nothing: good delivered in ${t_good} s while that refresh still runs"
 grep -q 'grant_type=refresh_token&refresh_token=old-rt&client_id=cid&client_secret=client-secret' "$UP_TMP/tok.log"
 ok $? "good: the token endpoint got the refresh grant with the client credentials"
 has ".event==\"delivered\" and .job==\"$job_good\"" && [ -f "$UP_TMP/drive/cloudspool/good.txt" ]
