@@ -180,6 +180,8 @@ seed() {
 }
 
 setup_standard
+# setup_test_root set its own EXIT trap: ours stops the servers first
+trap 'stop_peers; cleanup_test' EXIT
 make_tls
 attacks_config | install_config "$CONF"
 install -d -m 0755 "$SHOTS"
@@ -330,8 +332,7 @@ ok_if "cloudspoold has no refresh code of its own (cs_oauth_refresh only in clou
 ok_if "the daemon is still running" daemon_alive
 
 stop_daemon
-kill "$AUTHD_PID" 2>/dev/null && wait "$AUTHD_PID" 2>/dev/null
-AUTHD_PID=
+stop_peers
 check_audit_verifies
 assert_no_markers
 finish
