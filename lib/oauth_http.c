@@ -123,12 +123,14 @@ oauth_post(const struct cs_oauth_client *c, const char *url,
 	 * code or the secret to wherever it points */
 	cc = curl_easy_perform(curl);
 	if (cc != CURLE_OK) {
-		(void)snprintf(why, whylen, "%s: %s", url, b.over ?
-		    "answer too large" : err[0] ? err : curl_easy_strerror(cc));
 		/* a refused certificate or TLS version is not transient */
 		r = cc == CURLE_PEER_FAILED_VERIFICATION ||
 		    cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CACERT_BADFILE
 		    ? CS_ERR_AUTH : CS_ERR_TEMP;
+		/* the same words as the uploader's reasons, for the audit */
+		(void)snprintf(why, whylen, "%s: %s%s", url, r == CS_ERR_AUTH ?
+		    "TLS/certificate failure: " : "", b.over ?
+		    "answer too large" : err[0] ? err : curl_easy_strerror(cc));
 		goto out;
 	}
 	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);

@@ -23,6 +23,7 @@ static const char *const cs_result_text[CS_ERR__COUNT] = {
 	[CS_ERR_CHILD] = "child process failed",
 	[CS_ERR_TEMP] = "temporary failure",
 	[CS_ERR_REVOKED] = "authorization revoked or expired (invalid_grant)",
+	[CS_ERR_BUSY] = "under way, not finished yet",
 };
 
 /* cs_strerror - fixed English text for a result code */

@@ -29,6 +29,7 @@ typedef enum {
 	CS_ERR_CHILD,		/* a child process failed */
 	CS_ERR_TEMP,		/* transient failure: retry later */
 	CS_ERR_REVOKED,		/* OAuth invalid_grant: the user's grant is gone */
+	CS_ERR_BUSY,		/* under way in another process: ask again soon */
 	CS_ERR__COUNT
 } cs_result;
 

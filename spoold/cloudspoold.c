@@ -171,7 +171,7 @@ static int
 daemon_service_children(struct cs_daemon *d)
 {
 	size_t before = d->nuploads + d->nwork;
-	int lockfd;
+	int lockfd, refreshed;
 
 	if (cs_spool_lock(&d->sp, &lockfd) != CS_OK) {
 		cs_log(LOG_ERR, "cannot take the spool lock");
@@ -181,8 +181,10 @@ daemon_service_children(struct cs_daemon *d)
 	uploads_service(d);
 	work_service(d);
 	uploads_service(d);
+	/* a refresh that ended lets the jobs waiting for it go on */
+	refreshed = refresh_service(d);
 	cs_spool_unlock(lockfd);
-	return d->nuploads + d->nwork < before;
+	return d->nuploads + d->nwork < before || refreshed;
 }
 
 /* daemon_wait - sleep until inotify, an uploader's message or timeout_ms;
@@ -202,6 +204,7 @@ daemon_wait(struct cs_daemon *d, int ino, int timeout_ms)
 	}
 	n += uploads_pollfds(d, pfd + n, sizeof(pfd) / sizeof(pfd[0]) - n);
 	n += work_pollfds(d, pfd + n, sizeof(pfd) / sizeof(pfd[0]) - n);
+	n += refresh_pollfds(d, pfd + n, sizeof(pfd) / sizeof(pfd[0]) - n);
 	ready = poll(pfd, n, timeout_ms);
 	if (ready <= 0)
 		return ready == 0;
@@ -245,7 +248,7 @@ static void
 daemon_once(struct cs_daemon *d)
 {
 	daemon_pass(d);
-	while (d->nuploads + d->nwork > 0 && !daemon_stop)
+	while (d->nuploads + d->nwork + refresh_running(d) > 0 && !daemon_stop)
 		if (daemon_wait(d, -1, 1000))
 			daemon_pass(d);
 }
@@ -307,6 +310,7 @@ main(int argc, char **argv)
 		daemon_loop(&d);
 	work_stop_all(&d);
 	uploads_stop_all(&d);
+	refresh_stop_all(&d);
 	consent_close(&d);
 	cs_audit_close(&d.audit);
 	cs_spool_close(&d.sp);

@@ -26,6 +26,7 @@
 
 struct upload_slot;
 struct work_slot;
+struct refresh_slot;
 
 struct cs_daemon {
 	struct cs_config cfg;
@@ -46,6 +47,8 @@ struct cs_daemon {
 	int tokens_dirfd;		/* SPOOL/tokens 0700 */
 	int consent_dirfd;		/* SPOOL/consent: requests for authd */
 	int grants_dirfd;		/* SPOOL/grants: authd's drops */
+	struct refresh_slot *refreshes;	/* token refreshes (refresh.c) */
+	size_t nrefreshes;
 };
 
 /* A job's scheduling record: SPOOL/<state>/<id>.state, no job content. */
@@ -325,11 +328,49 @@ void consent_close(struct cs_daemon *d);
 void grants_pickup(struct cs_daemon *d);
 
 /* vault_token_for_job - the access token for a job's delivery, read with
- * an audit line (why, which job); refreshed (and the rotated refresh token
- * stored) when it expires within a minute. CS_ERR_NOTFOUND: no consent
- * yet; CS_ERR_REVOKED: invalid_grant, the record was deleted and audited */
+ * an audit line (why, which job). A token expiring within a minute is
+ * refreshed by a child (refresh.c): CS_ERR_BUSY while that runs (the job
+ * waits), CS_ERR_TEMP for a minute after it failed (why says how; the
+ * job is retried later). CS_ERR_NOTFOUND: no consent (or a grant
+ * invalid_grant deleted); CS_ERR_AUTH: the record does not open. */
 cs_result vault_token_for_job(struct cs_daemon *d, uint32_t uid,
-    const char *destination, const char *job, char **access_token);
+    const char *destination, const char *job, char **access_token,
+    char *why, size_t whylen);
+
+/* refresh_check - what is known of (uid, destination)'s refresh:
+ * CS_ERR_BUSY one runs; CS_ERR_TEMP the last failed less than a minute
+ * ago (why says how); CS_OK otherwise, *fresh = 1 when one succeeded
+ * less than a minute ago */
+cs_result refresh_check(struct cs_daemon *d, uint32_t uid,
+    const char *destination, int *fresh, char *why, size_t whylen);
+
+/* refresh_start - refresh the token tok (the vault record's JSON) in a
+ * cloudspool-upload child; the outcome is stored and audited by
+ * refresh_service */
+cs_result refresh_start(struct cs_daemon *d, uint32_t uid, const char *user,
+    const char *destination, const char *job, const uint8_t *tok,
+    size_t toklen, char *why, size_t whylen);
+
+/* refresh_forget - a new grant for (uid, destination) was stored: an
+ * old refresh outcome no longer applies, and a running refresh's answer
+ * will be discarded (its invalid_grant must not delete the new grant) */
+void refresh_forget(struct cs_daemon *d, uint32_t uid,
+    const char *destination);
+
+/* refresh_pollfds - the running refreshes' sockets, for poll(2) */
+size_t refresh_pollfds(const struct cs_daemon *d, struct pollfd *pfd,
+    size_t cap);
+
+/* refresh_service - read the answers, store new tokens, kill children
+ * past their deadline, forget old outcomes; 1 when a refresh ended.
+ * Under the spool lock with d->now set. */
+int refresh_service(struct cs_daemon *d);
+
+/* refresh_running - refresh children still running */
+size_t refresh_running(const struct cs_daemon *d);
+
+/* refresh_stop_all - kill every refresh child (restarted when needed) */
+void refresh_stop_all(struct cs_daemon *d);
 
 /* vault_token_stale - the provider said 401 to the token the vault
  * holds for (uid, destination): mark it expired, so that the next read
@@ -337,10 +378,14 @@ cs_result vault_token_for_job(struct cs_daemon *d, uint32_t uid,
 void vault_token_stale(struct cs_daemon *d, uint32_t uid,
     const char *destination, const char *job);
 
-/* hold_needed - 1 when the job's destination needs consent and its user
- * has no usable token (a revoked one is deleted on the way) */
-int hold_needed(struct cs_daemon *d, const char *id,
-    const struct cs_jobstate *js);
+/* hold_check - whether a job may go on to delivery as far as consent
+ * is concerned: its destination needs none or its token is usable (GO),
+ * its user has no usable grant (HOLD; a revoked one is gone already),
+ * a refresh of its token runs (WAIT: no attempt counted), or the last
+ * refresh failed (DEFER, why says how) */
+enum hold_verdict { HOLD_GO, HOLD_HOLD, HOLD_WAIT, HOLD_DEFER };
+enum hold_verdict hold_check(struct cs_daemon *d, const char *id,
+    const struct cs_jobstate *js, char *why, size_t whylen);
 
 /* hold_job - move a job to hold/ and ask its user for consent (one email
  * per user and destination while the hold lasts) */

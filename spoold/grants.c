@@ -2,8 +2,8 @@
  * grants.c - the daemon's side of consent: the vault (opened at start),
  * grants dropped by authd (opened, checked against the request they
  * answer, stored), events from authd (audited into the one chain), and
- * the token read every delivery makes (audited; refreshed when due;
- * invalid_grant deletes the record).
+ * the token read every delivery makes (audited; when due, a refresh is
+ * started in a child (refresh.c) and the job waits for it).
  *
  * A grant is accepted only with the link token of a live request the
  * daemon itself wrote for that same uid, user and destination, so even a
@@ -206,6 +206,7 @@ grants_accept(struct cs_daemon *d, json_t *o)
 	cs_free_secret(tjson);
 	if (r != CS_OK)
 		return "token unusable or vault write failed";
+	refresh_forget(d, req.uid, req.destination);
 	(void)cs_shred(d->consent_dirfd, hash);
 	daemon_audit_job(d, "granted", NULL, json_pack("{s:I, s:o, s:s}",
 	    "uid", (json_int_t)req.uid, "user", cs_audit_str(req.user, 64),
@@ -266,69 +267,6 @@ grants_pickup(struct cs_daemon *d)
 	dir_list_free(names, n);
 }
 
-/* grants_client - a destination's OAuth client (secret in secret) */
-static int
-grants_client(struct cs_daemon *d, const char *dest,
-    struct cs_oauth_client *c, char *secret, size_t cap)
-{
-	const struct cs_destination *ds = NULL;
-	const char *file;
-	size_t i, len;
-
-	for (i = 0; i < d->cfg.ndestinations; i++)
-		if (strcmp(d->cfg.destinations[i].name, dest) == 0)
-			ds = &d->cfg.destinations[i];
-	if (ds == NULL)
-		return -1;
-	memset(c, 0, sizeof(*c));
-	c->client_id = cs_destination_get(ds, "client_id");
-	c->token_url = cs_destination_get(ds, "token_url");
-	c->revoke_url = cs_destination_get(ds, "revoke_url");
-	c->ca_file = cs_destination_get(ds, "ca_file");
-	if ((file = cs_destination_get(ds, "client_secret_file")) != NULL) {
-		if (cs_read_small_file(AT_FDCWD, file, secret, cap - 1, &len) !=
-		    CS_OK)
-			return -1;
-		secret[len] = '\0';
-		secret[strcspn(secret, "\r\n")] = '\0';
-		c->client_secret = secret;
-	}
-	return 0;
-}
-
-/* grants_refresh - refresh t in place and store the result */
-static cs_result
-grants_refresh(struct cs_daemon *d, uint32_t uid, const char *user,
-    const char *dest, struct cs_token *t)
-{
-	struct cs_oauth_client c;
-	struct cs_token nt;
-	char secret[1024], why[256] = "", *json;
-	cs_result r;
-
-	if (grants_client(d, dest, &c, secret, sizeof(secret)) != 0)
-		return CS_ERR_CONFIG;
-	r = cs_oauth_refresh(&c, t, d->now, &nt, why, sizeof(why));
-	cs_wipe(secret, sizeof(secret));
-	daemon_audit_job(d, r == CS_OK ? "token-refreshed" :
-	    "token-refresh-failed", NULL, json_pack("{s:I, s:s, s:s}", "uid",
-	    (json_int_t)uid, "destination", dest, "reason", r == CS_OK ?
-	    "near expiry" : why));
-	if (r != CS_OK)
-		return r;
-	/* the provider may have rotated the refresh token: store it now */
-	if ((r = cs_token_to_json(&nt, &json)) == CS_OK) {
-		r = cs_vault_update(&d->vault, uid, user, dest,
-		    (const uint8_t *)json, strlen(json));
-		cs_free_secret(json);
-	}
-	/* CS_ERR_NOTFOUND: revoked while we refreshed; the caller holds
-	 * the job and the new tokens die with nt */
-	cs_token_free(t);
-	*t = nt;
-	return r;
-}
-
 /* vault_token_stale - see daemon.h */
 void
 vault_token_stale(struct cs_daemon *d, uint32_t uid, const char *dest,
@@ -360,17 +298,23 @@ vault_token_stale(struct cs_daemon *d, uint32_t uid, const char *dest,
 /* vault_token_for_job - see daemon.h */
 cs_result
 vault_token_for_job(struct cs_daemon *d, uint32_t uid, const char *dest,
-    const char *job, char **access_token)
+    const char *job, char **access_token, char *why, size_t whylen)
 {
 	char user[256];
 	struct cs_token t;
 	uint8_t *data;
 	size_t len;
+	int fresh;
 	cs_result r;
 
 	*access_token = NULL;
+	why[0] = '\0';
 	if (!d->consent_on)
 		return CS_ERR_CONFIG;
+	/* a refresh running, or one that just failed: answered without a
+	 * vault read (and its audit line) on every pass */
+	if ((r = refresh_check(d, uid, dest, &fresh, why, whylen)) != CS_OK)
+		return r;
 	if ((r = cs_user_name(uid, user, sizeof(user))) != CS_OK)
 		return r;
 	r = cs_vault_get(&d->vault, uid, user, dest, "delivery", job, &data,
@@ -378,18 +322,21 @@ vault_token_for_job(struct cs_daemon *d, uint32_t uid, const char *dest,
 	if (r != CS_OK)
 		return r;
 	r = cs_token_from_json((const char *)data, len, &t);
+	/* due: refreshed by a child (refresh.c), the job waits for it. A
+	 * token the provider has just issued is used while it is valid,
+	 * even inside the margin (some live less than the margin). */
+	if (r == CS_OK && t.expires_at != 0 &&
+	    t.expires_at - d->now < GRANTS_REFRESH_MARGIN &&
+	    !(fresh && t.expires_at > d->now)) {
+		r = refresh_start(d, uid, user, dest, job, data, len, why,
+		    whylen);
+		if (r == CS_OK) {
+			(void)snprintf(why, whylen, "token refresh started");
+			r = CS_ERR_BUSY;
+		}
+	}
 	cs_wipe(data, len);
 	free(data);
-	if (r == CS_OK && t.expires_at != 0 &&
-	    t.expires_at - d->now < GRANTS_REFRESH_MARGIN)
-		r = grants_refresh(d, uid, user, dest, &t);
-	if (r == CS_ERR_REVOKED) {
-		(void)cs_vault_delete(&d->vault, uid, dest);
-		daemon_audit_job(d, "token-revoked", job, json_pack("{s:I, "
-		    "s:s, s:s}", "uid", (json_int_t)uid, "destination", dest,
-		    "reason", "invalid_grant: record deleted, consent asked "
-		    "again"));
-	}
 	if (r == CS_OK && (*access_token = strdup(t.access_token)) == NULL)
 		r = CS_ERR_NOMEM;
 	cs_token_free(&t);

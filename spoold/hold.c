@@ -43,24 +43,36 @@ hold_deadline(struct cs_daemon *d, const struct cs_jobstate *js)
 	return js->deadline - (int64_t)d->cfg.delivery_window;
 }
 
-/* hold_needed - see daemon.h */
-int
-hold_needed(struct cs_daemon *d, const char *id, const struct cs_jobstate *js)
+/* hold_check - see daemon.h */
+enum hold_verdict
+hold_check(struct cs_daemon *d, const char *id, const struct cs_jobstate *js,
+    char *why, size_t whylen)
 {
 	const char *dest = hold_destination(d, js);
 	char *token;
 	cs_result r;
 
 	if (dest == NULL)
-		return 0;
-	/* the read a delivery makes, audited as such; the integrator's
-	 * provider code takes the token from here */
-	r = vault_token_for_job(d, js->uid, dest, id, &token);
-	if (r == CS_OK) {
+		return HOLD_GO;
+	/* the read a delivery makes, audited as such; the uploader gets
+	 * the token from its own read when it starts */
+	r = vault_token_for_job(d, js->uid, dest, id, &token, why, whylen);
+	switch (r) {
+	case CS_OK:
 		cs_free_secret(token);
-		return 0;
+		return HOLD_GO;
+	case CS_ERR_NOTFOUND:
+	case CS_ERR_REVOKED:
+	case CS_ERR_AUTH:
+		return HOLD_HOLD;
+	case CS_ERR_BUSY:
+		return HOLD_WAIT;
+	default:
+		if (why[0] == '\0')
+			(void)snprintf(why, whylen, "token for %s: %s", dest,
+			    cs_strerror(r));
+		return HOLD_DEFER;
 	}
-	return r == CS_ERR_NOTFOUND || r == CS_ERR_REVOKED || r == CS_ERR_AUTH;
 }
 
 /* hold_request - one consent request and email per pair and hold */
@@ -165,11 +177,18 @@ hold_run(struct cs_daemon *d, const char *id, struct cs_jobstate *js)
 	 * on every pass */
 	if (dest != NULL && !cs_vault_has(&d->vault, js->uid, dest))
 		return 1;
-	if (dest != NULL && hold_needed(d, id, js)) {
+	switch (hold_check(d, id, js, why, sizeof(why))) {
+	case HOLD_HOLD:
 		/* a revoked token while held: ask again (no-op when a live
 		 * request exists) */
 		hold_request(d, id, js->uid, dest, hold_deadline(d, js));
 		return 1;
+	case HOLD_WAIT:
+		return 1;	/* its token is being refreshed */
+	default:
+		/* consent is there; a failed refresh is retried from
+		 * active/ under the delivery window like any failure */
+		break;
 	}
 	js->next_try = d->now;
 	if (hold_move(d, CS_DIR_HOLD, CS_DIR_ACTIVE, id, js) != CS_OK) {

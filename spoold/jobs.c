@@ -451,6 +451,7 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 {
 	struct cs_jobstate js;
 	struct agent_rep rep;
+	char why[512];
 	cs_result r;
 
 	if (uploads_busy(d, id) || work_busy(d, id))
@@ -492,9 +493,17 @@ jobs_run_one(struct cs_daemon *d, enum cs_spool_dir dir, const char *id)
 	    !uploads_room(d, &js)))
 		return;
 	/* after the room check: a job waiting for room reads no token */
-	if (hold_needed(d, id, &js)) {
+	switch (hold_check(d, id, &js, why, sizeof(why))) {
+	case HOLD_HOLD:
 		hold_job(d, dir, id, &js);
 		return;
+	case HOLD_WAIT:
+		return;		/* its token is being refreshed */
+	case HOLD_DEFER:
+		jobs_defer(d, dir, id, &js, why);
+		return;
+	case HOLD_GO:
+		break;
 	}
 	jobs_deliver(d, dir, id, &js);
 }

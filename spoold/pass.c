@@ -43,6 +43,8 @@ daemon_pass(struct cs_daemon *d)
 	/* children the loop did not hear from (no pidfd): reaped here */
 	work_service(d);
 	uploads_service(d);
+	/* and refreshes past their deadline are killed here */
+	(void)refresh_service(d);
 	pickup_all(d);
 	jobs_run_all(d);
 	corrupt_expire(d);

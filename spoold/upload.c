@@ -15,6 +15,11 @@
  *	the daemon's ack), progress reports, and exactly one final message,
  *	"done" or "fail". doc/UPLOAD-PROTOCOL.md is the contract.
  *
+ *	With {"op":"refresh"} it instead refreshes one OAuth token at the
+ *	destination's token endpoint and answers with the new token
+ *	(up_refresh.c): the daemon's one other reason to reach a server.
+ *	fd 0 is then unused.
+ *
  * SECURITY
  *	The request is read before anything else; then the process enters
  *	its sandbox (up_sandbox.c: no_new_privs, rlimits, Landlock read-only
@@ -43,21 +48,13 @@
 #include "up_http.h"
 #include "upload.h"
 
-/* upload_check_fds - fd 0 a seekable regular file (memfd), fd 3 a
- * SOCK_SEQPACKET socket; *size receives the document's size */
+/* upload_check_ctl - fd 3 is a SOCK_SEQPACKET socket */
 static int
-upload_check_fds(uint64_t *size)
+upload_check_ctl(void)
 {
-	struct stat st;
 	int type = 0;
 	socklen_t len = sizeof(type);
 
-	if (fstat(0, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "cloudspool-upload: fd 0 is not the document "
-		    "(a memfd or regular file)\n");
-		return -1;
-	}
-	*size = (uint64_t)st.st_size;
 	if (getsockopt(UP_CTL_FD, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
 	    type != SOCK_SEQPACKET) {
 		fprintf(stderr, "cloudspool-upload: fd 3 is not a "
@@ -65,6 +62,22 @@ upload_check_fds(uint64_t *size)
 		    "only)\n");
 		return -1;
 	}
+	return 0;
+}
+
+/* upload_check_doc - fd 0 a seekable regular file (memfd); *size
+ * receives the document's size */
+static int
+upload_check_doc(uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(0, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "cloudspool-upload: fd 0 is not the document "
+		    "(a memfd or regular file)\n");
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
 	return 0;
 }
 
@@ -151,9 +164,9 @@ upload_final(const struct up_ctx *ctx)
 	return r;
 }
 
-/* upload_wipe_strings - overwrite every string inside v (secrets) */
-static void
-upload_wipe_strings(json_t *v)
+/* up_wipe_strings - see upload.h */
+void
+up_wipe_strings(json_t *v)
 {
 	const char *key;
 	json_t *m;
@@ -164,7 +177,7 @@ upload_wipe_strings(json_t *v)
 		return;
 	}
 	json_object_foreach(v, key, m)
-		upload_wipe_strings(m);
+		up_wipe_strings(m);
 }
 
 /* upload_run - everything after the request was read */
@@ -225,6 +238,7 @@ main(void)
 {
 	struct up_ctx ctx;
 	json_t *req = NULL;
+	const char *op;
 	uint64_t size;
 	cs_result r;
 	int rc;
@@ -233,7 +247,7 @@ main(void)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.doc_fd = 0;
 	ctx.ctl_fd = UP_CTL_FD;
-	if (upload_check_fds(&size) < 0)
+	if (upload_check_ctl() < 0)
 		return EX_USAGE;
 	if ((r = up_ctl_recv(UP_CTL_FD, &req)) != CS_OK) {
 		fprintf(stderr, "cloudspool-upload: cannot read the request: "
@@ -241,9 +255,20 @@ main(void)
 		    r == CS_ERR_TOOBIG ? "over 64 KiB" : "not a JSON object");
 		return r == CS_ERR_IO ? EX_IOERR : EX_USAGE;
 	}
-	rc = upload_parse(&ctx, req, size) == 0 ? upload_run(&ctx) : EX_USAGE;
-	upload_wipe_strings(json_object_get(req, "secrets"));
-	upload_wipe_strings(json_object_get(req, "token"));
+	/* "op" absent: a delivery, the first and main operation */
+	op = json_string_value(json_object_get(req, "op"));
+	if (op != NULL && strcmp(op, "refresh") == 0)
+		rc = up_refresh_run(req);
+	else if (op != NULL && strcmp(op, "upload") != 0) {
+		fprintf(stderr, "cloudspool-upload: unknown op '%.32s'\n", op);
+		rc = EX_USAGE;
+	} else if (upload_check_doc(&size) < 0)
+		rc = EX_USAGE;
+	else
+		rc = upload_parse(&ctx, req, size) == 0 ? upload_run(&ctx) :
+		    EX_USAGE;
+	up_wipe_strings(json_object_get(req, "secrets"));
+	up_wipe_strings(json_object_get(req, "token"));
 	json_decref(req);
 	curl_global_cleanup();
 	return rc;

@@ -1,7 +1,8 @@
 /*
  * upload.h - internals of cloudspool-upload shared by its main file
- * (upload.c), the control socket (up_ctl.c) and the sandbox
- * (up_sandbox.c). Providers use provider.h only.
+ * (upload.c), the control socket (up_ctl.c), the sandbox (up_sandbox.c)
+ * and the token refresh operation (up_refresh.c). Providers use
+ * provider.h only.
  */
 #ifndef CS_UPLOAD_H
 #define CS_UPLOAD_H
@@ -25,5 +26,12 @@ cs_result up_ctl_recv(int fd, json_t **out);
  * /lib*, /proc/self, /dev/urandom, ca_file) and no write anywhere.
  * A kernel without Landlock is reported in *why but not fatal. */
 cs_result up_sandbox_enter(const char *ca_file, char *why, size_t whylen);
+
+/* up_wipe_strings - overwrite every string inside v (secrets) in place */
+void up_wipe_strings(json_t *v);
+
+/* up_refresh_run - the "refresh" operation on request req (up_refresh.c):
+ * sandbox, one refresh_token grant, one answer; the exit status */
+int up_refresh_run(json_t *req);
 
 #endif

@@ -104,17 +104,20 @@ uploads_token(struct cs_daemon *d, const struct upload_slot *s,
     const struct cs_destination *dst, json_t **token, char *why,
     size_t whylen)
 {
-	char *access = NULL;
+	char *access = NULL, twhy[400];
 	cs_result r;
 
 	*token = NULL;
 	if (cs_destination_get(dst, "token_url") == NULL)
 		return CS_OK;
-	r = vault_token_for_job(d, s->meta.uid, dst->name, s->id, &access);
+	r = vault_token_for_job(d, s->meta.uid, dst->name, s->id, &access,
+	    twhy, sizeof(twhy));
 	if (r != CS_OK) {
-		/* the next pass holds the job and asks the user again */
+		/* deferred; the next try holds the job and asks the user
+		 * again, or waits for the refresh started here (a token
+		 * that came due while the job was being filtered) */
 		snprintf(why, whylen, "no usable token for %s: %s", dst->name,
-		    cs_strerror(r));
+		    twhy[0] != '\0' ? twhy : cs_strerror(r));
 		return r;
 	}
 	*token = json_pack("{s:s}", "access_token", access);

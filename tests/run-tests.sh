@@ -15,7 +15,8 @@
 #      the uploader's tests tests/upload/t-*.sh, which run cloudspool-upload
 #      straight from build/ against loopback servers (rclone, s3rver, moto
 #      where the machine has it, the cloud fakes, gnutls-serv): nothing is
-#      installed; then the document
+#      installed (t-refresh-daemon also runs the sanitizer-built daemon from
+#      build-asan/); then the document
 #      filter straight from build/ (tests/filter/t-filter.sh), its fuzz
 #      corpus replayed through the normal and the sanitizer build, and a
 #      bounded libFuzzer run when clang is there (tests/fuzz/run.sh;
@@ -246,6 +247,17 @@ run_upload_tests() {
 		printf '# %s: %ss\n' "$name" "$((SECONDS - started))"
 		record_tap_results "$LOG_DIR/upload-$name.log" "upload/$name" "$status"
 	done
+	# the daemon's token refresh path again, with the sanitizer-built
+	# daemon (its helpers from build/: sanitizers and rlimits do not mix)
+	if [ "${CS_SKIP_ASAN:-0}" != 1 ] && [ -x "$ASAN_DIR/cloudspoold" ]; then
+		printf '# --- t-refresh-daemon (sanitizer daemon from %s)\n' "$ASAN_DIR"
+		run_logged "$LOG_DIR/upload-asan-t-refresh-daemon.log" 600 env \
+			CS_BUILD_DIR="$ASAN_DIR" CS_HELPERS_DIR="$BUILD_DIR" \
+			bash "$SRC_DIR/tests/upload/t-refresh-daemon.sh"
+		status=$?
+		record_tap_results "$LOG_DIR/upload-asan-t-refresh-daemon.log" \
+			"upload-asan/t-refresh-daemon" "$status"
+	fi
 }
 
 # run_style_check - the source rules (tests/style/checksrc.sh), as TAP
