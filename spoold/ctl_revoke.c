@@ -17,6 +17,7 @@
 #include "oauth.h"
 #include "privs.h"
 #include "safefile.h"
+#include "secretfile.h"
 #include "vault.h"
 
 /* revoke_vault_open - the daemon's vault key, file or PKCS#11 */
@@ -56,7 +57,8 @@ revoke_client(struct ctl *c, const char *dest, struct cs_oauth_client *oc,
 {
 	const struct cs_destination *d = NULL;
 	const char *file;
-	size_t i, len;
+	char why[512];
+	size_t i;
 
 	for (i = 0; i < c->cfg.ndestinations; i++)
 		if (strcmp(c->cfg.destinations[i].name, dest) == 0)
@@ -68,12 +70,14 @@ revoke_client(struct ctl *c, const char *dest, struct cs_oauth_client *oc,
 	oc->revoke_url = cs_destination_get(d, "revoke_url");
 	oc->ca_file = cs_destination_get(d, "ca_file");
 	secret[0] = '\0';
-	if ((file = cs_destination_get(d, "client_secret_file")) != NULL &&
-	    cs_read_small_file(AT_FDCWD, file, secret, cap - 1, &len) ==
-	    CS_OK) {
-		secret[len] = '\0';
-		secret[strcspn(secret, "\r\n")] = '\0';
-		oc->client_secret = secret;
+	if ((file = cs_destination_get(d, "client_secret_file")) != NULL) {
+		/* the record is shredded whatever happens at the provider:
+		 * a bad secret file only costs the provider's revocation */
+		if (cs_secret_file_read(file, secret, cap, why, sizeof(why)) ==
+		    CS_OK)
+			oc->client_secret = secret;
+		else
+			cs_log(LOG_WARNING, "%s", why);
 	}
 	return d;
 }

@@ -38,6 +38,7 @@
 #include "oauth.h"
 #include "privs.h"
 #include "safefile.h"
+#include "secretfile.h"
 
 #define REFRESH_TIMEOUT_MS 45000	/* libcurl itself gives up at 30 s */
 #define REFRESH_RETRY_S 60		/* readers get a failure this long */
@@ -144,7 +145,7 @@ refresh_client(struct cs_daemon *d, const char *dest, json_t *cl,
 	const struct cs_destination *ds = NULL;
 	char secret[REFRESH_SECRET_MAX];
 	const char *file, *id, *url, *ca;
-	size_t i, len;
+	size_t i;
 
 	for (i = 0; i < d->cfg.ndestinations; i++)
 		if (strcmp(d->cfg.destinations[i].name, dest) == 0)
@@ -161,14 +162,9 @@ refresh_client(struct cs_daemon *d, const char *dest, json_t *cl,
 	json_object_set_new(cl, "ca_file", ca ? json_string(ca) : json_null());
 	if ((file = cs_destination_get(ds, "client_secret_file")) == NULL)
 		return CS_OK;
-	if (cs_read_small_file(AT_FDCWD, file, secret, sizeof(secret) - 1,
-	    &len) != CS_OK) {
-		(void)snprintf(why, whylen, "cannot read client_secret_file "
-		    "%s", file);
+	if (cs_secret_file_read(file, secret, sizeof(secret), why, whylen) !=
+	    CS_OK)
 		return CS_ERR_CONFIG;
-	}
-	secret[len] = '\0';
-	secret[strcspn(secret, "\r\n")] = '\0';
 	json_object_set_new(sec, "client_secret", json_string(secret));
 	cs_wipe(secret, sizeof(secret));
 	return CS_OK;

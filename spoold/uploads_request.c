@@ -18,29 +18,10 @@
 #include "log.h"
 #include "oauth.h"
 #include "safefile.h"
+#include "secretfile.h"
 #include "uploads.h"
 
 #define UPLOAD_SECRET_MAX 8192
-
-/* uploads_read_secret - a *_file key's file, trailing newlines dropped */
-static cs_result
-uploads_read_secret(const char *path, char *buf, size_t cap, char *why,
-    size_t whylen)
-{
-	size_t len;
-	cs_result r;
-
-	r = cs_read_small_file(AT_FDCWD, path, buf, cap - 1, &len);
-	if (r != CS_OK) {
-		snprintf(why, whylen, "cannot read secret file %s: %s", path,
-		    cs_strerror(r));
-		return r;
-	}
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
-	return CS_OK;
-}
 
 /* uploads_settings - the destination's keys, *_file keys read into
  * "secrets" under the key's name without _file */
@@ -59,7 +40,7 @@ uploads_settings(const struct cs_destination *dst, json_t *req, char *why,
 		n = strlen(s->key);
 		if (n > 5 && strcmp(s->key + n - 5, "_file") == 0 &&
 		    strcmp(s->key, "ca_file") != 0 && n - 5 < sizeof(name)) {
-			r = uploads_read_secret(s->value, secret, sizeof(secret),
+			r = cs_secret_file_read(s->value, secret, sizeof(secret),
 			    why, whylen);
 			if (r == CS_OK) {
 				snprintf(name, sizeof(name), "%.*s", (int)(n - 5),

@@ -26,6 +26,7 @@
 #include "scratch.h"
 
 #include "safefile.h"
+#include "secretfile.h"
 
 /* A hang on a FIFO must fail the test run, not stall it. */
 #define FIFO_GUARD_SECONDS 10
@@ -409,6 +410,41 @@ read_small_file_respects_its_cap(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* secret_file_rule - 0600/0640 read without the newline; a file others
+ * can read, a group-writable one, an oversized or empty one: refused with
+ * a reason naming the file */
+static void
+secret_file_rule(void **state)
+{
+	struct fix *f = *state;
+	char path[512], buf[16], why[256];
+
+	put(f, "s", "hunter2\r\n");
+	snprintf(path, sizeof(path), "%s/s", f->sc.dir);
+	assert_int_equal(fchmodat(f->sc.dirfd, "s", 0640, 0), 0);
+	assert_int_equal(cs_secret_file_read(path, buf, sizeof(buf), why,
+	    sizeof(why)), CS_OK);
+	assert_string_equal(buf, "hunter2");
+	assert_int_equal(fchmodat(f->sc.dirfd, "s", 0644, 0), 0);
+	assert_int_equal(cs_secret_file_read(path, buf, sizeof(buf), why,
+	    sizeof(why)), CS_ERR_PERM);
+	assert_non_null(strstr(why, "mode 0644"));
+	assert_non_null(strstr(why, path));
+	assert_int_equal(fchmodat(f->sc.dirfd, "s", 0660, 0), 0);
+	assert_int_equal(cs_secret_file_read(path, buf, sizeof(buf), why,
+	    sizeof(why)), CS_ERR_PERM);
+	assert_int_equal(fchmodat(f->sc.dirfd, "s", 0600, 0), 0);
+	assert_int_equal(cs_secret_file_read(path, buf, 8, why, sizeof(why)),
+	    CS_ERR_TOOBIG);
+	put(f, "e", "\n");
+	snprintf(path, sizeof(path), "%s/e", f->sc.dir);
+	assert_int_equal(cs_secret_file_read(path, buf, sizeof(buf), why,
+	    sizeof(why)), CS_ERR_FORMAT);
+	snprintf(path, sizeof(path), "%s/none", f->sc.dir);
+	assert_int_equal(cs_secret_file_read(path, buf, sizeof(buf), why,
+	    sizeof(why)), CS_ERR_NOTFOUND);
+}
+
 int
 main(void)
 {
@@ -432,6 +468,7 @@ main(void)
 		T(shred_removes_a_symlink_not_its_target),
 		T(shred_removes_a_fifo_without_blocking),
 		T(read_small_file_respects_its_cap),
+		T(secret_file_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

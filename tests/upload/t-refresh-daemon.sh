@@ -45,7 +45,10 @@ PD=$(free_port) PT=$(free_port) PB=$(free_port)
 printf 'new-at\n' >"$UP_TMP/drive-tokens"
 printf '200 {"access_token":"new-at","refresh_token":"new-rt","token_type":"Bearer","expires_in":3600}\n' >"$UP_TMP/script"
 printf 'client-secret\n' >"$UP_TMP/secret"
-chmod 0644 "$UP_TMP/drive-tokens" "$UP_TMP/secret"
+chmod 0644 "$UP_TMP/drive-tokens"
+# a secret must be 0600/0640: the daemon runs as cloudspool
+chown cloudspool "$UP_TMP/secret"
+chmod 0600 "$UP_TMP/secret"
 mkdir -p "$UP_TMP/drive"
 start_bg "$UP_TMP/drive.log" node "$UP_SRC/tests/fakes/drive.js" --port "$PD" --store "$UP_TMP/drive" \
 	--tokens "$UP_TMP/drive-tokens" --tls-cert "$UP_TMP/srv.pem" --tls-key "$UP_TMP/srv.key"
