@@ -182,14 +182,15 @@ no_catalog_gives_english(void **state)
 	assert_ptr_equal(cs_l10n_text("fr", PAGE_DONE), PAGE_DONE);
 }
 
-/* installed_catalog_gives_french - after make install (skipped before) */
+#define INSTALLED_MO CS_LOCALEDIR "/fr/LC_MESSAGES/" CS_TEXTDOMAIN ".mo"
+
+/* installed_catalog_gives_french - after make install (main leaves it
+ * out before: cmocka's skip() prints "not ok ... # SKIP", which the
+ * runner would count as a failure) */
 static void
 installed_catalog_gives_french(void **state)
 {
 	(void)state;
-	if (access(CS_LOCALEDIR "/fr/LC_MESSAGES/" CS_TEXTDOMAIN ".mo", R_OK)
-	    != 0)
-		skip();
 	cs_l10n_init(CS_LOCALEDIR);
 	assert_string_equal(cs_l10n_text("fr", MAIL_SUBJECT), MAIL_SUBJECT_FR);
 }
@@ -208,8 +209,14 @@ main(void)
 		T(language_variable_does_not_override),
 		T(language_is_per_thread),
 		T(no_catalog_gives_english),
-		T(installed_catalog_gives_french),
+		T(installed_catalog_gives_french),	/* last */
 	};
+	size_t n = sizeof(tests) / sizeof(tests[0]);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (access(INSTALLED_MO, R_OK) != 0) {
+		printf("# %s absent (not installed): not checked\n",
+		    INSTALLED_MO);
+		n--;
+	}
+	return _cmocka_run_group_tests("tests", tests, n, NULL, NULL);
 }
