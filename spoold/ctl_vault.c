@@ -228,7 +228,7 @@ int
 ctl_vault_wrap(struct ctl *c, int argc, char **argv)
 {
 	struct vault_wrap_args a;
-	const char *key_file = "kept";
+	const char *key_file = "untouched";
 	char pin[256], url[512];
 	cs_result r;
 	int lockfd, st, ast;
