@@ -194,8 +194,8 @@ path=$(jq -r '.[] | select(.name == "p11-scan.txt" and .client == "client-alice"
 	"$WORK/drive.files" | head -n 1)
 ok_if "... the Drive fake has it under cs_alice's bearer token, byte-identical" \
 	cmp "$doc" "$DRIVE_STORE/$path"
-ok_if "... the vault read is audited (vault-read, cs_alice, drive, ok)" bash -c \
-	"jq -e --arg j '$job' 'select(.event == \"vault-read\" and .user == \"cs_alice\" and .destination == \"drive\" and .result == \"ok\" and .job == \$j)' '$(audit_log_file)' >/dev/null"
+ok_if "... the vault read is audited (vault-read: cs_alice, drive, delivery, success, the job)" bash -c \
+	"jq -e --arg j '$job' 'select(.event == \"vault-read\" and .user == \"cs_alice\" and .destination == \"drive\" and .why == \"delivery\" and .result == \"success\" and .job == \$j)' '$(audit_log_file)' >/dev/null"
 ok_if "... and keys/vault.key was never made again" test ! -e "$SPOOL/keys/vault.key"
 stop_daemon
 
