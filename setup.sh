@@ -43,7 +43,11 @@ DEB_PACKAGES=(
 	# tests: rclone (WebDAV), gnutls-bin (gnutls-cli, certtool), softhsm2,
 	# Node.js and npm (the OAuth2, SMTP and S3 servers and the fakes),
 	# chromium (the browser the consent test drives)
-	libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev gettext
+	libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev
+	# localization: gettext (msgfmt builds po/*.mo; xgettext, msgcmp for
+	# tests/l10n), locales (localedef: the fr_FR.UTF-8 locale that
+	# lib/l10n.c's per-message newlocale needs; ensure_locales)
+	gettext locales
 	rclone gnutls-bin softhsm2 chromium ca-certificates
 	# tests/fakes/test-fakes.sh drives the cloud API fakes with the curl
 	# command line and makes its TLS certificate with openssl
@@ -93,6 +97,26 @@ install_upload_test_deps() {
 	(cd "$SRC_DIR/tests/upload" && npm ci --no-audit --no-fund)
 }
 
+# L10N_LOCALES - the system locales the catalogs in po/ need: a mail or
+# page in a language whose locale is missing falls back to English
+L10N_LOCALES=(fr_FR)
+
+# ensure_locales - generate each missing LANG_COUNTRY.UTF-8 locale
+# (localedef adds it to /usr/lib/locale/locale-archive; Debian's
+# /etc/locale.gen is left to the admin)
+ensure_locales() {
+	local loc have
+	have=$(locale -a 2>/dev/null)
+	for loc in "${L10N_LOCALES[@]}"; do
+		if grep -qixF "$loc.utf8" <<<"$have"; then
+			echo "locale $loc.UTF-8 present"
+		else
+			echo "generating locale $loc.UTF-8"
+			localedef -i "$loc" -f UTF-8 "$loc.UTF-8"
+		fi
+	done
+}
+
 # install_deps - apt-get update, then every package we need
 install_deps() {
 	heading "Dependencies (Debian packages)"
@@ -100,6 +124,7 @@ install_deps() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
 	apt-get install -y --no-install-recommends "${DEB_PACKAGES[@]}"
+	ensure_locales
 	# Node.js may come from elsewhere (NodeSource ships npm inside its
 	# nodejs package, and Debian's npm would conflict with it): only a
 	# machine without node or npm gets Debian's.
@@ -190,6 +215,7 @@ install_all() {
 	require_root install
 	[ -f "$BUILD_DIR/Makefile" ] || die "no build in $BUILD_DIR: run './setup.sh build' first"
 	ensure_system_accounts
+	ensure_locales
 	make -C "$BUILD_DIR" install
 	check_setgid_helper
 	write_config_if_absent

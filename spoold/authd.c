@@ -39,6 +39,7 @@
 #include <curl/curl.h>
 
 #include "authd.h"
+#include "l10n.h"
 #include "log.h"
 #include "privs.h"
 #include "safefile.h"
@@ -188,6 +189,8 @@ main(int argc, char **argv)
 		}
 	}
 	cs_log_init("cloudspool-authd", 1, to_stderr);
+	/* mails and pages in the reader's language (po/, lib/l10n.c) */
+	cs_l10n_init(CS_LOCALEDIR);
 	memset(&a, 0, sizeof(a));
 	a.now = authd_clock;
 	a.state_lifetime = AUTHD_STATE_LIFETIME;

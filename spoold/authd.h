@@ -58,7 +58,8 @@ void authd_callback(struct authd *a, const char *code, const char *state,
 void authd_event(struct authd *a, const char *event, const char *reason,
     const char *user, const char *destination, const char *remote);
 
-/* authd_page_html - the page for ans in language lang ("en" or "fr") */
+/* authd_page_title, authd_page_text - a page's words in language lang
+ * ("fr", "en", ...: lib/l10n.c; English when there is no catalog) */
 const char *authd_page_title(enum authd_page p, const char *lang);
 const char *authd_page_text(enum authd_page p, const char *lang);
 

@@ -3,8 +3,9 @@
  * with the project's one priority string (tls.h), so TLS 1.0/1.1, static
  * RSA key exchange, CBC suites and plain HTTP are refused at the
  * handshake. GET /authorize and GET /callback only; every answer is a
- * short page in English or French (Accept-Language), with headers that
- * keep the link out of caches and Referer headers.
+ * short page in the browser's first language (Accept-Language) when there
+ * is a catalog for it (lib/l10n.c), else English, with headers that keep
+ * the link out of caches and Referer headers.
  *
  * One polling thread serves requests one at a time: consent is rare, and
  * single use never depends on it (authd_flow.c claims with O_EXCL and
@@ -21,84 +22,59 @@
 #include <microhttpd.h>
 
 #include "authd.h"
+#include "l10n.h"
 #include "log.h"
 #include "tls.h"
 
 #define AUTHD_PAGE_MAX 2048
 
 struct authd_page_text {
-	const char *title[2];		/* en, fr */
-	const char *text[2];
+	const char *title;		/* English msgids (po/) */
+	const char *text;
 };
 
 static const struct authd_page_text authd_pages[] = {
-	[AUTHD_PAGE_REDIRECT] = { { "Redirecting", "Redirection" },
-	    { "Continue at your provider.", "Continuez chez votre fournisseur." } },
-	[AUTHD_PAGE_DONE] = { { "Authorization recorded",
-	    "Autorisation enregistr\xc3\xa9" "e" },
-	    { "Thank you. Your scans to this destination will now be "
-	    "delivered. You can close this page.",
-	    "Merci. Vos num\xc3\xa9risations vers cette destination seront "
-	    "maintenant livr\xc3\xa9" "es. Vous pouvez fermer cette page." } },
-	[AUTHD_PAGE_BAD_LINK] = { { "Unknown link", "Lien inconnu" },
-	    { "This authorization link is not valid.",
-	    "Ce lien d'autorisation n'est pas valide." } },
-	[AUTHD_PAGE_LINK_USED] = { { "Link already used",
-	    "Lien d\xc3\xa9j\xc3\xa0 utilis\xc3\xa9" },
-	    { "This authorization link has already been used. Each link works "
-	    "once; a new one is sent while your scans wait.",
-	    "Ce lien d'autorisation a d\xc3\xa9j\xc3\xa0 servi. Chaque lien ne "
-	    "sert qu'une fois ; un nouveau vous est envoy\xc3\xa9 tant que vos "
-	    "num\xc3\xa9risations attendent." } },
-	[AUTHD_PAGE_LINK_EXPIRED] = { { "Link expired", "Lien expir\xc3\xa9" },
-	    { "This authorization link has expired.",
-	    "Ce lien d'autorisation a expir\xc3\xa9." } },
-	[AUTHD_PAGE_BAD_STATE] = { { "Invalid request", "Requ\xc3\xaate "
-	    "invalide" }, { "This answer from the provider does not belong to "
-	    "an authorization started here.", "Cette r\xc3\xa9ponse du "
-	    "fournisseur ne correspond \xc3\xa0 aucune autorisation "
-	    "commenc\xc3\xa9" "e ici." } },
-	[AUTHD_PAGE_STATE_USED] = { { "Already completed",
-	    "D\xc3\xa9j\xc3\xa0 termin\xc3\xa9" },
-	    { "This authorization step was already completed.",
-	    "Cette \xc3\xa9tape d'autorisation a d\xc3\xa9j\xc3\xa0 "
-	    "\xc3\xa9t\xc3\xa9 faite." } },
-	[AUTHD_PAGE_STATE_EXPIRED] = { { "Too late", "Trop tard" },
-	    { "This authorization took too long. Open the link from the email "
-	    "again if it is still valid.", "Cette autorisation a pris trop de "
-	    "temps." } },
-	[AUTHD_PAGE_DECLINED] = { { "Not authorized", "Non autoris\xc3\xa9" },
-	    { "You did not authorize access. Waiting scans will not be "
-	    "delivered.", "Vous n'avez pas autoris\xc3\xa9 l'acc\xc3\xa8s. Les "
-	    "num\xc3\xa9risations en attente ne seront pas livr\xc3\xa9" "es." }
-	    },
-	[AUTHD_PAGE_FAILED] = { { "Authorization failed",
-	    "\xc3\x89" "chec de l'autorisation" },
-	    { "The authorization could not be completed.",
-	    "L'autorisation n'a pas pu aboutir." } },
-	[AUTHD_PAGE_NOT_FOUND] = { { "Not found", "Introuvable" },
-	    { "There is nothing here.", "Il n'y a rien ici." } },
+	[AUTHD_PAGE_REDIRECT] = { N_("Redirecting"),
+	    N_("Continue at your provider.") },
+	[AUTHD_PAGE_DONE] = { N_("Authorization recorded"),
+	    N_("Thank you. Your scans to this destination will now be "
+	    "delivered. You can close this page.") },
+	[AUTHD_PAGE_BAD_LINK] = { N_("Unknown link"),
+	    N_("This authorization link is not valid.") },
+	[AUTHD_PAGE_LINK_USED] = { N_("Link already used"),
+	    N_("This authorization link has already been used. Each link "
+	    "works once; a new one is sent while your scans wait.") },
+	[AUTHD_PAGE_LINK_EXPIRED] = { N_("Link expired"),
+	    N_("This authorization link has expired.") },
+	[AUTHD_PAGE_BAD_STATE] = { N_("Invalid request"),
+	    N_("This answer from the provider does not belong to an "
+	    "authorization started here.") },
+	[AUTHD_PAGE_STATE_USED] = { N_("Already completed"),
+	    N_("This authorization step was already completed.") },
+	[AUTHD_PAGE_STATE_EXPIRED] = { N_("Too late"),
+	    N_("This authorization took too long. Open the link from the "
+	    "email again if it is still valid.") },
+	[AUTHD_PAGE_DECLINED] = { N_("Not authorized"),
+	    N_("You did not authorize access. Waiting scans will not be "
+	    "delivered.") },
+	[AUTHD_PAGE_FAILED] = { N_("Authorization failed"),
+	    N_("The authorization could not be completed.") },
+	[AUTHD_PAGE_NOT_FOUND] = { N_("Not found"),
+	    N_("There is nothing here.") },
 };
-
-/* authd_lang_index - 1 when the first language asked for is French */
-static int
-authd_lang_index(const char *lang)
-{
-	return lang != NULL && strncmp(lang, "fr", 2) == 0;
-}
 
 /* authd_page_title - see authd.h */
 const char *
 authd_page_title(enum authd_page p, const char *lang)
 {
-	return authd_pages[p].title[authd_lang_index(lang)];
+	return cs_l10n_text(lang, authd_pages[p].title);
 }
 
 /* authd_page_text - see authd.h */
 const char *
 authd_page_text(enum authd_page p, const char *lang)
 {
-	return authd_pages[p].text[authd_lang_index(lang)];
+	return cs_l10n_text(lang, authd_pages[p].text);
 }
 
 /* authd_lang - "fr" when Accept-Language prefers French, else "en" */
@@ -138,13 +114,16 @@ authd_respond(struct MHD_Connection *conn, const struct authd_answer *ans,
 {
 	struct MHD_Response *resp;
 	char page[AUTHD_PAGE_MAX];
+	const char *title = authd_page_title(ans->page, lang);
 	enum MHD_Result ret;
 	int n;
 
+	/* an untranslated title (no catalog or locale): the page is English */
+	if (title == authd_pages[ans->page].title)
+		lang = "en";
 	n = snprintf(page, sizeof(page), "<!DOCTYPE html>\n<html lang=\"%s\">"
 	    "<head><meta charset=\"utf-8\"><title>%s</title></head><body>"
-	    "<h1>%s</h1><p>%s</p></body></html>\n", lang,
-	    authd_page_title(ans->page, lang), authd_page_title(ans->page, lang),
+	    "<h1>%s</h1><p>%s</p></body></html>\n", lang, title, title,
 	    authd_page_text(ans->page, lang));
 	if (n < 0 || (size_t)n >= sizeof(page))
 		return MHD_NO;

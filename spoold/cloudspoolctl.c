@@ -31,6 +31,16 @@
  *	keys rotate	make and publish a new epoch now.
  *	shred JOB	crypto-shred one job wherever it is: overwrite and
  *			unlink its file, remove its record.
+ *	revoke USER DESTINATION
+ *			end a user's consent: revoke the refresh token at
+ *			the provider, shred the vault record.
+ *	vault-wrap --pkcs11-url URL [--pin-file F] [--keep-key-file]
+ *			wrap the token vault's secret (keys/vault.key) under
+ *			the PKCS#11 private key URL into keys/vault.wrapped,
+ *			check it unwraps, then shred keys/vault.key (unless
+ *			--keep-key-file). URL and F default to pkcs11_url
+ *			and pkcs11_pin_file of [authorization]. Refuses when
+ *			keys/vault.wrapped exists.
  *	cups-queue add NAME ACTION | remove NAME | list
  *			CUPS queues feeding the cloudspool backend
  *			(doc/PRINTING.md); honours CUPS_SERVER.
@@ -95,6 +105,7 @@ ctl_usage(void)
 	fprintf(stderr, "usage: " CTL_NAME " [-c config] check-config | init | "
 	    "status | jobs [--all] | audit verify | audit show [-n N] | "
 	    "keys list | keys rotate | shred JOB | revoke USER DESTINATION | "
+	    "vault-wrap --pkcs11-url URL [--pin-file F] [--keep-key-file] | "
 	    "cups-queue add NAME ACTION | cups-queue remove NAME | "
 	    "cups-queue list\n");
 	return EX_USAGE;
@@ -265,6 +276,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "keys", "rotate", ctl_spool_keys_rotate, CTL_SPOOL | CTL_AUDIT },
 	{ "shred", NULL, ctl_spool_shred, CTL_SPOOL | CTL_AUDIT },
 	{ "revoke", NULL, ctl_revoke, CTL_SPOOL | CTL_AUDIT },
+	{ "vault-wrap", NULL, ctl_vault_wrap, CTL_SPOOL | CTL_AUDIT },
 	{ "cups-queue", NULL, ctl_cups_queue, 0 },
 };
 

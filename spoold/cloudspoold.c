@@ -38,6 +38,7 @@
 
 #include "agent.h"
 #include "daemon.h"
+#include "l10n.h"
 #include "log.h"
 #include "privs.h"
 
@@ -279,6 +280,8 @@ main(int argc, char **argv)
 
 	daemon_parse_args(argc, argv, &a);
 	cs_log_init("cloudspoold", 1, a.foreground || a.once);
+	/* mails and pages in the reader's language (po/, lib/l10n.c) */
+	cs_l10n_init(CS_LOCALEDIR);
 	memset(&d, 0, sizeof(d));
 	d.agent_fd = -1;
 	d.filter_path = CS_PKGLIBEXECDIR "/cloudspool-filter";

@@ -60,6 +60,10 @@ int ctl_usage(void);
 /* ctl_revoke - "revoke USER DESTINATION" (ctl_revoke.c) */
 int ctl_revoke(struct ctl *c, int argc, char **argv);
 
+/* ctl_vault_wrap - "vault-wrap --pkcs11-url URL --pin-file F
+ * [--keep-key-file]" (ctl_vault.c) */
+int ctl_vault_wrap(struct ctl *c, int argc, char **argv);
+
 /* ctl_spool_status - "status" */
 int ctl_spool_status(struct ctl *c, int argc, char **argv);
 

@@ -91,7 +91,15 @@ grants_vault_open(struct cs_daemon *d, char *err, size_t errlen)
 	if (ac->vault_key != NULL)
 		r = cs_vault_open_file(&d->vault, d->tokens_dirfd, AT_FDCWD,
 		    ac->vault_key);
-	else {
+	else if (faccessat(kfd, "vault.wrapped", F_OK, AT_SYMLINK_NOFOLLOW) ==
+	    0 && faccessat(kfd, CS_VAULT_KEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) <
+	    0) {
+		/* after `cloudspoolctl vault-wrap` and before the config says
+		 * pkcs11_url: a new key here would orphan every record */
+		(void)snprintf(err, errlen, "keys/vault.wrapped exists: set "
+		    "pkcs11_url (and pkcs11_pin_file) in [authorization]");
+		return CS_ERR_CONFIG;
+	} else {
 		r = cs_vault_key_create(kfd, CS_VAULT_KEY_FILE);
 		if (r == CS_OK || r == CS_ERR_EXISTS)
 			r = cs_vault_open_file(&d->vault, d->tokens_dirfd, kfd,

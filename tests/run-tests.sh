@@ -20,7 +20,8 @@
 #      filter straight from build/ (tests/filter/t-filter.sh), its fuzz
 #      corpus replayed through the normal and the sanitizer build, and a
 #      bounded libFuzzer run when clang is there (tests/fuzz/run.sh;
-#      CS_FUZZ_SECONDS, default 30).
+#      CS_FUZZ_SECONDS, default 30); then the message catalogs against
+#      the sources (tests/l10n/t-catalog.sh).
 #
 # Every part prints TAP. The runner counts "ok" and "not ok" lines across
 # all of them; a program that exits non-zero without a "not ok" line, or
@@ -296,6 +297,16 @@ run_filter_tests() {
 	record_tap_results "$LOG_DIR/fuzz.log" "fuzz" "$status"
 }
 
+# run_l10n_tests - the gettext catalogs against the sources (po/, from
+# the build dir: nothing installed)
+run_l10n_tests() {
+	local status
+	section "message catalogs (tests/l10n/t-catalog.sh)"
+	run_logged "$LOG_DIR/l10n.log" 60 bash "$SRC_DIR/tests/l10n/t-catalog.sh" "$BUILD_DIR"
+	status=$?
+	record_tap_results "$LOG_DIR/l10n.log" "l10n" "$status"
+}
+
 # print_summary - failures again, then the closing line
 print_summary() {
 	local line
@@ -325,6 +336,7 @@ main() {
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_fake_tests
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_upload_tests
 	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_filter_tests
+	[ "${CS_SKIP_UNIT:-0}" = 1 ] || run_l10n_tests
 	if [ "${CS_SKIP_E2E:-0}" != 1 ]; then
 		run_e2e_tests
 		[ "${CS_SKIP_ASAN:-0}" = 1 ] || run_e2e_asan_tests
