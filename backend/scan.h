@@ -52,8 +52,17 @@ struct scan_feed {
 	int err_fd;			/* its standard error (its message) */
 };
 
-/* What the signal handler set: the signal number, or 0. */
+/* The signal that cancelled the scan (SIGINT, SIGTERM, SIGHUP), or 0;
+ * set by scan_sig.c's waiter thread. */
 extern volatile sig_atomic_t scan_signalled;
+
+/* The signal the waiter sends the main thread to end a blocked call. */
+#define SCAN_SIG_WAKE SIGUSR1
+
+/* scan_sig_start - block SIGINT, SIGTERM, SIGHUP and SIGPIPE in this
+ * thread (and so in every thread started after), and take the first
+ * three on a waiter thread of our own; 0, or -1 with errno */
+int scan_sig_start(void);
 
 /* scan_main - `cloudspool [-c config] scan ...`: argv[0] is "scan" */
 int scan_main(const char *config, int argc, char **argv);
