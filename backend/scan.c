@@ -387,7 +387,7 @@ scan_open(const struct scan_args *a, struct scan_run *s)
  * after the scan: an unknown action, or one this user may not use; the
  * action's device (or "") into dev */
 static int
-scan_check_action(const struct scan_args *a, char *where, size_t cap,
+scan_check_action(struct scan_args *a, char *where, size_t cap,
     char *dev, size_t devcap)
 {
 	const struct cs_action *act;
@@ -414,6 +414,8 @@ scan_check_action(const struct scan_args *a, char *where, size_t cap,
 		    "long\n", a->action);
 		rc = EX_CONFIG;
 	} else {
+		a->page_compression = act->page_compression;
+		a->page_quality = (unsigned)act->page_quality;
 		snprintf(where, cap, "%s (%s)", act->destination->name,
 		    act->destination->provider);
 		snprintf(dev, devcap, "%s", act->device != NULL ?

@@ -18,9 +18,40 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "config.h"
 #include "pagestream.h"
 #include "safefile.h"
 #include "scan.h"
+
+/* scan_action_pages - read the action's page keys; quiet on failure */
+void
+scan_action_pages(const char *config, const char *action,
+    struct scan_args *a)
+{
+	const struct cs_action *act;
+	struct cs_config cfg;
+	char err[512];
+
+	a->page_compression = CS_PAGE_COMP_LOSSLESS;
+	a->page_quality = 0;
+	if (action == NULL ||
+	    cs_config_load(config, &cfg, err, sizeof(err)) != CS_OK)
+		return;
+	if ((act = cs_config_action(&cfg, action)) != NULL) {
+		a->page_compression = act->page_compression;
+		a->page_quality = (unsigned)act->page_quality;
+	}
+	cs_config_free(&cfg);
+}
+
+/* scan_feed_out - the encoder's output: into the pipe */
+static int
+scan_feed_out(void *ctx, const void *p, size_t len)
+{
+	struct scan_feed *f = ctx;
+
+	return cs_write_all(f->in_fd, p, len) == CS_OK ? 0 : -1;
+}
 
 /* scan_feed_child - become cloudspool-drop --pages on the three pipes */
 static void __attribute__((noreturn))
@@ -69,6 +100,8 @@ scan_feed_start(struct scan_feed *f, const struct scan_args *a)
 
 	f->pid = -1;
 	f->in_fd = f->out_fd = f->err_fd = -1;
+	(void)page_enc_init(&f->enc, a->page_compression, a->page_quality,
+	    scan_feed_out, f);
 	for (n = 0; n < 3; n++)
 		if (pipe2(p[n], O_CLOEXEC) < 0) {
 			scan_feed_close_pipes(p, n);
@@ -95,11 +128,24 @@ fail:
 	return EX_OSERR;
 }
 
-/* scan_feed_write - all of buf, or -1 (EPIPE: the helper gave up) */
+/* scan_feed_write - all of buf through the encoder, or -1 (EPIPE: the
+ * helper gave up; or a page we could not encode: said here, and the
+ * stream is cut so the helper keeps nothing) */
 int
 scan_feed_write(struct scan_feed *f, const void *buf, size_t len)
 {
-	return cs_write_all(f->in_fd, buf, len) == CS_OK ? 0 : -1;
+	int rc;
+
+	if (f->in_fd < 0)
+		return -1;
+	if ((rc = page_enc_write(&f->enc, buf, len)) == 0)
+		return 0;
+	if (rc == -2) {
+		fprintf(stderr, "cloudspool: %s\n", f->enc.err);
+		(void)close(f->in_fd);
+		f->in_fd = -1;
+	}
+	return -1;
 }
 
 /* scan_feed_wait - the helper's exit status */
@@ -138,7 +184,9 @@ scan_feed_finish(struct scan_feed *f, char *job, size_t cap)
 
 	cs_page_encode_end(end);
 	(void)scan_feed_write(f, end, sizeof(end));
-	(void)close(f->in_fd);
+	page_enc_free(&f->enc);
+	if (f->in_fd >= 0)
+		(void)close(f->in_fd);
 	f->in_fd = -1;
 	scan_feed_slurp(&f->out_fd, job, cap);
 	job[strcspn(job, "\n")] = '\0';
@@ -156,6 +204,7 @@ scan_feed_finish(struct scan_feed *f, char *job, size_t cap)
 void
 scan_feed_abort(struct scan_feed *f)
 {
+	page_enc_free(&f->enc);
 	if (f->in_fd >= 0)
 		(void)close(f->in_fd);
 	if (f->out_fd >= 0)
