@@ -14,7 +14,11 @@
 # max_pages); the scanimage pipe forms, and PNM, PNG and TIFF pages (a
 # pipe, several files, a multi-page TIFF) as one job with submit --pages,
 # and a plain image submitted without --pages: all delivered as PDF;
-# an action's default device; the scanbd action script; a 100-page 300 dpi gray batch runs
+# an action's default device; the scanbd action script; pages stored
+# compressed in the spool (lossless by default: the RMSE-0 checks above;
+# JPEG with page_compression = jpeg), hand-made encoded pages and bad
+# block framing through the drop helper; progress lines and Ctrl-C on a
+# terminal (script(1)); --fuzzy-parameters; a 100-page 300 dpi gray batch runs
 # in under 64 MB and no file outside the delivery folder holds the page's
 # plaintext.
 #
@@ -289,6 +293,10 @@ check_scan "--batch-count 3 on the flatbed" count3 "gray 8 jpeg 75" 0.05 \
 # the rest: RMSE 0 for G4 shows it); with page_compression = jpeg gray
 # and colour pages are JPEG in the spool too (quality 90, then the PDF's
 # JPEG at 80), lineart stays G4 and lossless
+# --fuzzy-parameters: the backend's parameters before sane_start are
+# only estimates; the ones read after it are what arrives
+check_scan "fuzzy parameters before the scan" fuzzy "gray 8 jpeg 75" 0.05 \
+	"${ADF[@]}" --batch-count 2 --mode Gray --fuzzy-parameters=yes "${SMALL[@]}"
 SCAN_ACTION=tj check_scan "JPEG pages in the spool, lineart" jpeg-lineart "gray 1 ccitt 75" 0 \
 	"${ADF[@]}" --batch-count 2 --depth 1 "${SMALL[@]}"
 SCAN_ACTION=tj check_scan "JPEG pages in the spool, gray" jpeg-gray "gray 8 jpeg 75" 0.06 \
@@ -314,6 +322,47 @@ if [ "$RUN_STATUS" -eq 0 ] && [ "$pages" = "1 2 " ] && is_job_id "$job" && [ "$d
 	wait_delivered cs_alice json.pdf "$job" 30
 else
 	not_ok "--json prints a line per page and the job id with its destination" "$(run_diag)"
+fi
+
+# --- on a terminal (script(1) gives the scan a pty): a progress line per
+# page, the last line with job, pages, device, action and destination;
+# Ctrl-C (SIGINT) mid-batch ends the line, says "cancelled", leaves the
+# terminal's settings as they were and nothing in the spool
+tty_home=$(user_home cs_alice)
+tty_scan=$(printf '%q ' env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan -a t -d test \
+	--name tty "${ADF[@]}" --batch-count 2 "${SMALL[@]}")
+run_cmd as_user cs_alice script -qec "$tty_scan" /dev/null
+tty_out=$(tr -d '\r' <<<"$RUN_OUT")
+if [ "$RUN_STATUS" -eq 0 ] && grep -qE '^page 1: 100%, [0-9.]+ pages/min' <<<"$(tr '\r' '\n' <<<"$RUN_OUT")" &&
+	grep -qE 'page 2: 100%, [0-9.]+ pages/min$' <<<"$tty_out" &&
+	tty_job=$(sed -n 's/^job \([^ :]*\): 2 pages from test, action t, to local (localdir)$/\1/p' <<<"$tty_out") &&
+	is_job_id "$tty_job" && grep -qx "$tty_job" <<<"$tty_out"; then
+	ok "on a terminal: a progress line per page (percent, pages/min) and a last line naming job, device, action and destination"
+	wait_delivered cs_alice tty.pdf "$tty_job" 30
+else
+	not_ok "on a terminal: progress lines and the last line" "$(run_diag)"
+fi
+tty_scan=$(printf '%q ' env SANE_CONFIG_DIR="$SANE_DIR" "$CLOUDSPOOL" -c "$CONF" scan -a t -d test \
+	--name ttyint "${ADF[@]}" --batch --resolution 150 --read-delay=yes --read-delay-duration 200000)
+rm -f "$tty_home/stty.before" "$tty_home/stty.after"
+as_user cs_alice script -qec "stty -g >$tty_home/stty.before; $tty_scan; st=\$?; stty -g >$tty_home/stty.after; exit \$st" \
+	/dev/null >"$WORK/ttyint.out" 2>&1 &
+tty_pid=$!
+if wait_until 60 grep -qs 'page 1: 100%' "$WORK/ttyint.out"; then
+	# the scanning process itself (its drop helper is cloudspool-drop)
+	kill -INT $(pgrep -u cs_alice -x cloudspool)
+fi
+wait "$tty_pid"
+tty_status=$?
+tty_out=$(tr '\r' '\n' <"$WORK/ttyint.out")
+if [ "$tty_status" -eq 130 ] && grep -qx 'cloudspool: scan cancelled' <<<"$tty_out" &&
+	grep -qx 'cloudspool: nothing was submitted' <<<"$tty_out" &&
+	[ -s "$tty_home/stty.before" ] && cmp -s "$tty_home/stty.before" "$tty_home/stty.after" &&
+	incoming_is_empty && spool_is_empty; then
+	ok "Ctrl-C on a terminal mid-batch: exit 130, 'scan cancelled' on a line of its own, terminal settings unchanged, nothing left"
+else
+	not_ok "Ctrl-C on a terminal mid-batch" "status $tty_status" "$(cat "$WORK/ttyint.out")" \
+		"stty: $(cat "$tty_home/stty.before" "$tty_home/stty.after" 2>&1)"
 fi
 
 # --- the device: -d, else the action's device key, else the only one
