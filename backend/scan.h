@@ -12,6 +12,7 @@
 #include <sysexits.h>
 #include <sane/sane.h>
 
+#include "feed_queue.h"
 #include "page_enc.h"
 
 #ifndef CS_SBINDIR
@@ -55,6 +56,7 @@ struct scan_feed {
 	int out_fd;			/* its standard output (job id) */
 	int err_fd;			/* its standard error (its message) */
 	struct page_enc enc;		/* raw pages in, encoded pages out */
+	struct feed_queue q;		/* to the thread that runs enc */
 };
 
 /* The signal that cancelled the scan (SIGINT, SIGTERM, SIGHUP), or 0;

@@ -7,8 +7,8 @@
  * and nothing is believed beyond it: a page's PIX is sized from the
  * header, block data is capped at cs_page_enc_max before it is held, a
  * JPEG whose own header disagrees is refused before it is decoded, and a
- * Deflate stream must produce exactly the page's rows and then end, in
- * its last block, before the zero block.
+ * Deflate stream (raw, RFC 1951) must produce exactly the page's rows and
+ * then end, in its last block, before the zero block.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,7 +257,7 @@ pages_deflate(struct source *s, const struct cs_page_hdr *h, PIX *pix,
 	z->s = s;
 	z->max = cs_page_enc_max(h);
 	l.bpp = (size_t)((per * h->depth + 7) / 8);
-	if (inflateInit(&z->z) == Z_OK) {
+	if (inflateInit2(&z->z, -15) == Z_OK) {
 		z->live = 1;
 		if (pages_fill(h, pix, line, pages_zlines_get, &l) == 0 &&
 		    pages_z_end(z) == 0)

@@ -20,7 +20,8 @@
  * unencoded page is still written as. The encodings (doc/SPOOL-FORMAT.md):
  *   G4       CCITT Group 4 (K=-1, no EOL, MSB first, 1 = black) of a
  *            bilevel page, as one strip
- *   DEFLATE  a zlib stream of planes * height rows, each one filter byte
+ *   DEFLATE  a raw Deflate stream (RFC 1951) of planes * height rows, each
+ *            one filter byte
  *            (0 none, 1 sub, 2 up) and bytes_per_line filtered bytes
  *   JPEG     a baseline JFIF of an 8-bit gray or RGB (interleaved) page
  * The header describes the decoded page: for G4 and JPEG bytes_per_line is

@@ -384,6 +384,22 @@ refused(const struct bytes *b)
 	assert_int_equal(decode(b, p, 4), -1);
 }
 
+/* refused_or_sized - the reader refuses b, or gives pages of the raw
+ * page's size */
+static void
+refused_or_sized(const struct bytes *b)
+{
+	PIX *p[4];
+	int n = decode(b, p, 4), i;
+
+	assert_true(n == -1 || n == 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(pixGetWidth(p[i]), (l_int32)page_w);
+		assert_int_equal(pixGetHeight(p[i]), (l_int32)page_h);
+		pixDestroy(&p[i]);
+	}
+}
+
 static void
 damaged_encoded_pages_are_refused(void **state)
 {
@@ -410,10 +426,17 @@ damaged_encoded_pages_are_refused(void **state)
 		bytes_add(&bad, enc.p, cut);
 		refused(&bad);
 	}
-	/* a flipped bit in the Deflate data (zlib's checksum) */
+	/* a flipped bit in the Deflate data: raw Deflate has no checksum
+	 * (the spool's AEAD has), so the reader may refuse it or decode a
+	 * page, but one of the header's size, and never crash */
 	bad.len = 0;
 	bytes_add(&bad, enc.p, enc.len);
 	bad.p[CS_PAGE_HDR_LEN + 4 + 40] ^= 0x10;
+	refused_or_sized(&bad);
+	/* a header flipped to a Deflate block type that does not exist */
+	bad.len = 0;
+	bytes_add(&bad, enc.p, enc.len);
+	bad.p[CS_PAGE_HDR_LEN + 4] |= 0x06;
 	refused(&bad);
 	/* a block length over the maximum */
 	bad.len = 0;
