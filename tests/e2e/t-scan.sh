@@ -487,7 +487,8 @@ def hdr(w, h, d, c, enc):
             bytes([enc, 0, 0, 0]))
 end = b"CSPE" + bytes([1]) + bytes(27)
 rows = b"".join(b"\x02" + (bytes(range(64)) if y == 0 else bytes(64)) for y in range(32))
-z = zlib.compress(rows)
+co = zlib.compressobj(6, zlib.DEFLATED, -15)	# raw Deflate (RFC 1951)
+z = co.compress(rows) + co.flush()
 blk = lambda b: struct.pack(">I", len(b)) + b
 streams = {
     "enc": hdr(64, 32, 8, 1, 2) + blk(z[:10]) + blk(z[10:]) + blk(b"") + end,
