@@ -318,7 +318,9 @@ pe_begin(struct page_enc *e)
 		e->pagelen = 0;
 		return 0;
 	}
-	if (e->mode == CS_PAGE_COMP_JPEG && !planar) {
+	/* JPEG's sides stop at 65500 pixels: a longer page goes lossless */
+	if (e->mode == CS_PAGE_COMP_JPEG && !planar &&
+	    e->in.width <= 65500 && e->in.height <= 65500) {
 		e->jpeg = page_jpeg_begin(e->in.width, e->in.height,
 		    e->in.channels, e->quality);
 		if (e->jpeg == NULL)
