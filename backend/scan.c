@@ -28,7 +28,6 @@
 
 #define SCAN_BUF (256 * 1024)
 
-
 /* One scan in progress. */
 struct scan_run {
 	const struct scan_args *a;
