@@ -176,6 +176,10 @@ check_signal() {
 	local sig=$1 want=$2 keep=$3 out=$WORK/sig-$1-$3.out status pages job
 	local -a extra=()
 	[ "$keep" -eq 1 ] && extra=(--keep-partial --name partial)
+	# a file left by an earlier run would show "page":2 before the new
+	# scan's redirection empties it, and the kill would hit the forked
+	# shell before it execs setpriv (running this script's traps)
+	rm -f "$out" "$out.err"
 	# 150 dpi: 5 pipe buffers a page, each delayed 0.2 s by the backend
 	scan_bg cs_bob "$out" "${ADF[@]}" --batch --resolution 150 --read-delay=yes \
 		--read-delay-duration 200000 "${extra[@]}"
