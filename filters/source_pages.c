@@ -154,24 +154,30 @@ pages_z_fill(struct pages_z *z)
 	return 0;
 }
 
-/* pages_z_read - exactly n inflated bytes into out */
+/* pages_z_read - exactly n inflated bytes into out. Input running out
+ * is not the end: inflate may still hold output (a long match of a
+ * blank page's zeros outlives its few input bytes); only a call that
+ * makes no progress with no input left is a cut stream. */
 static int
 pages_z_read(struct pages_z *z, uint8_t *out, size_t n)
 {
+	uInt before;
 	int r;
 
 	z->z.next_out = out;
 	z->z.avail_out = (uInt)n;
 	while (z->z.avail_out > 0) {
-		if (z->z.avail_in == 0) {
-			if (pages_z_fill(z) < 0 || z->ended)
-				return -1;	/* cut: fewer rows than said */
-		}
+		if (z->z.avail_in == 0 && !z->ended && pages_z_fill(z) < 0)
+			return -1;
+		before = z->z.avail_out;
 		r = inflate(&z->z, Z_NO_FLUSH);
 		if (r == Z_STREAM_END && z->z.avail_out > 0)
-			return -1;
+			return -1;	/* fewer rows than said */
 		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
 			return -1;
+		if (z->z.avail_out == before && z->z.avail_in == 0 &&
+		    z->ended)
+			return -1;	/* cut */
 	}
 	return 0;
 }

@@ -68,7 +68,7 @@ rnd(void)
 static uint32_t page_w = 301, page_h = 203;
 
 /* Page kinds */
-enum kind { BW_TEXT, BW_NOISE, GRAY, RGB, PLANAR, GRAY16, GRAY_PADDED };
+enum kind { BW_TEXT, BW_NOISE, GRAY, RGB, PLANAR, GRAY16, GRAY_PADDED, BLANK16 };
 
 /* raw_page - a raw page stream header and data for kind: smooth
  * gradients with a little noise (like paper), or text-like boxes */
@@ -86,7 +86,8 @@ raw_page(enum kind k, struct bytes *out)
 	h.height = ht;
 	h.xres = h.yres = 150;
 	h.channels = k == RGB || k == PLANAR ? 3 : 1;
-	h.depth = k == BW_TEXT || k == BW_NOISE ? 1 : k == GRAY16 ? 16 : 8;
+	h.depth = k == BW_TEXT || k == BW_NOISE ? 1 : k == GRAY16 ||
+	    k == BLANK16 ? 16 : 8;
 	h.flags = k == PLANAR ? CS_PAGE_PLANAR : 0;
 	if (k == GRAY16)
 		h.flags |= CS_PAGE_NATIVE_LE;
@@ -101,7 +102,9 @@ raw_page(enum kind k, struct bytes *out)
 	for (y = 0; y < ht * (k == PLANAR ? 3 : 1); y++)
 		for (x = 0; x < h.bytes_per_line; x++) {
 			p = (uint32_t)y * h.bytes_per_line + x;
-			if (k == BW_NOISE)
+			if (k == BLANK16)
+				d[p] = 0;	/* a few input bytes, long output */
+			else if (k == BW_NOISE)
 				d[p] = (uint8_t)rnd();
 			else if (k == BW_TEXT)
 				d[p] = (y % 40 > 25 && x % 7 < 5) ? 0x7e : 0;
@@ -239,7 +242,7 @@ mean_diff(PIX *a, PIX *b)
 }
 
 static const enum kind all[] = { BW_TEXT, BW_NOISE, GRAY, RGB, PLANAR,
-    GRAY16, GRAY_PADDED };
+    GRAY16, GRAY_PADDED, BLANK16 };
 #define NALL (sizeof(all) / sizeof(all[0]))
 
 static void
@@ -248,7 +251,7 @@ lossless_pages_decode_to_the_raw_pixels(void **state)
 	static const size_t chunks[] = { 1, 7, 1000, 1 << 20 };
 	static const uint8_t want[] = { CS_PAGE_ENC_G4, CS_PAGE_ENC_DEFLATE,
 	    CS_PAGE_ENC_DEFLATE, CS_PAGE_ENC_DEFLATE, CS_PAGE_ENC_DEFLATE,
-	    CS_PAGE_ENC_DEFLATE, CS_PAGE_ENC_DEFLATE };
+	    CS_PAGE_ENC_DEFLATE, CS_PAGE_ENC_DEFLATE, CS_PAGE_ENC_DEFLATE };
 	struct bytes raw = { 0 }, enc;
 	PIX *a[NALL], *b[NALL];
 	uint8_t e[NALL];
@@ -282,7 +285,7 @@ jpeg_pages_are_close_and_bilevel_stays_g4(void **state)
 {
 	static const uint8_t want[] = { CS_PAGE_ENC_G4, CS_PAGE_ENC_DEFLATE,
 	    CS_PAGE_ENC_JPEG, CS_PAGE_ENC_JPEG, CS_PAGE_ENC_DEFLATE,
-	    CS_PAGE_ENC_JPEG, CS_PAGE_ENC_JPEG };
+	    CS_PAGE_ENC_JPEG, CS_PAGE_ENC_JPEG, CS_PAGE_ENC_JPEG };
 	struct bytes raw = { 0 }, enc = { 0 };
 	PIX *a[NALL], *b[NALL];
 	uint8_t e[NALL];
@@ -344,6 +347,41 @@ small_pages_round_trip_for_the_fuzz_corpus(void **state)
 		free(enc.p);
 	}
 	free(raw.p);
+}
+
+static void
+blank_pages_decode_whatever_their_size(void **state)
+{
+	static const enum kind k[] = { BLANK16 };
+	static const uint32_t sizes[][2] = { { 118, 88 }, { 301, 203 },
+	    { 1, 1 }, { 2550, 40 } };
+	struct bytes raw, enc;
+	PIX *a, *b;
+	l_int32 same;
+	size_t i;
+
+	(void)state;
+	/* a few bytes of Deflate stand for many rows of zeros: the reader
+	 * must keep inflating after its input ran out (t-scan's blank
+	 * 16-bit PNM page found this) */
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(&raw, 0, sizeof(raw));
+		memset(&enc, 0, sizeof(enc));
+		page_w = sizes[i][0];
+		page_h = sizes[i][1];
+		stream_of(k, 1, &raw);
+		encode(&raw, CS_PAGE_COMP_LOSSLESS, 65536, &enc);
+		assert_int_equal(decode(&raw, &a, 1), 1);
+		assert_int_equal(decode(&enc, &b, 1), 1);
+		assert_int_equal(pixEqual(a, b, &same), 0);
+		assert_true(same);
+		pixDestroy(&a);
+		pixDestroy(&b);
+		free(raw.p);
+		free(enc.p);
+	}
+	page_w = 301;
+	page_h = 203;
 }
 
 static void
@@ -518,6 +556,7 @@ main(void)
 		cmocka_unit_test(lossless_pages_decode_to_the_raw_pixels),
 		cmocka_unit_test(jpeg_pages_are_close_and_bilevel_stays_g4),
 		cmocka_unit_test(small_pages_round_trip_for_the_fuzz_corpus),
+		cmocka_unit_test(blank_pages_decode_whatever_their_size),
 		cmocka_unit_test(none_keeps_version_1_pages_byte_for_byte),
 		cmocka_unit_test(a_smooth_gray_page_shrinks),
 		cmocka_unit_test(damaged_encoded_pages_are_refused),
