@@ -138,6 +138,7 @@ cli_submit_pages(const char *config, const char *action, const char *name,
 	a.config = config;
 	a.action = action;
 	a.name = name != NULL ? name : "pages";
+	scan_action_pages(config, action, &a);
 	(void)signal(SIGPIPE, SIG_IGN);	/* a gone helper is EPIPE */
 	if ((rc = scan_feed_start(&f, &a)) != EX_OK)
 		return rc;

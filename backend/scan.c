@@ -28,8 +28,6 @@
 
 #define SCAN_BUF (256 * 1024)
 
-volatile sig_atomic_t scan_signalled;
-
 /* One scan in progress. */
 struct scan_run {
 	const struct scan_args *a;
@@ -47,53 +45,6 @@ struct scan_run {
 	unsigned char *page;		/* --keep-partial: the page so far */
 	size_t plen, pcap;
 };
-
-/* scan_on_signal - note it; sane_read and write return, the loop cancels */
-static void
-scan_on_signal(int sig)
-{
-	scan_signalled = sig;
-}
-
-/* scan_signals - INT, TERM, HUP cancel; a gone drop helper is EPIPE.
- * libsane's reader (sanei_thread) puts SIGTERM and SIGPIPE back to their
- * defaults in sane_start and when its reader thread starts or ends,
- * process-wide: so SIGPIPE is blocked (a blocked SIGPIPE makes write fail
- * with EPIPE, whatever its disposition), and the handlers are set again
- * after every sane_start, and after a sane_read that finds SIGTERM's
- * changed (scan_signals_again). A
- * SIGTERM between the reader's start and its first buffer still kills us
- * outright; the drop helper then sees its stream cut and removes its file. */
-static void
-scan_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-	sigset_t pipe;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = scan_on_signal;		/* no SA_RESTART */
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		(void)sigaction(sigs[i], &sa, NULL);
-	sigemptyset(&pipe);
-	sigaddset(&pipe, SIGPIPE);
-	(void)sigprocmask(SIG_BLOCK, &pipe, NULL);
-}
-
-/* scan_signals_again - after a sane_read: set them again only when
- * libsane's reader put SIGTERM back (one syscall a read, not four; the
- * SIGPIPE block is this thread's own and the reader cannot undo it) */
-static void
-scan_signals_again(void)
-{
-	struct sigaction cur;
-
-	if (sigaction(SIGTERM, NULL, &cur) < 0 ||
-	    cur.sa_handler != scan_on_signal)
-		scan_signals();
-}
 
 /* scan_status_exit - the exit status of a SANE status */
 int
@@ -290,7 +241,6 @@ scan_frame(struct scan_run *s, const struct cs_page_hdr *h, int plane)
 
 	for (;;) {
 		st = sane_read(s->h, s->buf, SCAN_BUF, &len);
-		scan_signals_again();
 		if (scan_signalled)
 			return SANE_STATUS_CANCELLED;
 		if (st == SANE_STATUS_EOF)
@@ -333,7 +283,6 @@ scan_page(struct scan_run *s)
 		if (!(h.flags & CS_PAGE_PLANAR) || plane == 2)
 			break;
 		st = sane_start(s->h);
-		scan_signals();
 		if (st != SANE_STATUS_GOOD ||
 		    (st = sane_get_parameters(s->h, &p)) != SANE_STATUS_GOOD)
 			return scan_signalled ? SANE_STATUS_CANCELLED : st;
@@ -363,7 +312,6 @@ scan_pages(struct scan_run *s)
 		if (s->a->batch_count > 0 && s->pages >= s->a->batch_count)
 			return SANE_STATUS_GOOD;
 		st = sane_start(s->h);
-		scan_signals();
 		if (scan_signalled)
 			return SANE_STATUS_CANCELLED;
 		if (st == SANE_STATUS_NO_DOCS && s->a->batch && s->pages > 0)
@@ -438,7 +386,7 @@ scan_open(const struct scan_args *a, struct scan_run *s)
  * after the scan: an unknown action, or one this user may not use; the
  * action's device (or "") into dev */
 static int
-scan_check_action(const struct scan_args *a, char *where, size_t cap,
+scan_check_action(struct scan_args *a, char *where, size_t cap,
     char *dev, size_t devcap)
 {
 	const struct cs_action *act;
@@ -465,6 +413,8 @@ scan_check_action(const struct scan_args *a, char *where, size_t cap,
 		    "long\n", a->action);
 		rc = EX_CONFIG;
 	} else {
+		a->page_compression = act->page_compression;
+		a->page_quality = (unsigned)act->page_quality;
 		snprintf(where, cap, "%s (%s)", act->destination->name,
 		    act->destination->provider);
 		snprintf(dev, devcap, "%s", act->device != NULL ?
@@ -569,7 +519,14 @@ scan_main(const char *config, int argc, char **argv)
 		a.device = dev;		/* the action's own scanner */
 	if (a.action == NULL)
 		a.action = "-";
-	scan_signals();
+	/* before libsane or the drop helper: every thread after this one
+	 * inherits the blocked signals (scan_sig.c says why) */
+	if (scan_sig_start() < 0) {
+		fprintf(stderr, "cloudspool: cannot set up signal handling: "
+		    "%s\n", strerror(errno));
+		rc = EX_OSERR;
+		goto out;
+	}
 	s.a = &a;
 	/* the drop helper starts while libsane loads and opens the device:
 	 * its start-up is not added to the scan's; on an error before the

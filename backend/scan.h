@@ -12,6 +12,9 @@
 #include <sysexits.h>
 #include <sane/sane.h>
 
+#include "feed_queue.h"
+#include "page_enc.h"
+
 #ifndef CS_SBINDIR
 #define CS_SBINDIR "/usr/sbin"
 #endif
@@ -40,6 +43,8 @@ struct scan_args {
 	const char *name;
 	int list, batch, dry_run, json, keep_partial;
 	unsigned long batch_count;	/* 0: until the feeder is empty */
+	int page_compression;		/* the action's (config.h CS_PAGE_COMP_*) */
+	unsigned page_quality;		/* the action's page_quality, or 0 */
 	struct scan_setting *set;
 	size_t nset;
 };
@@ -50,10 +55,21 @@ struct scan_feed {
 	int in_fd;			/* its standard input (page stream) */
 	int out_fd;			/* its standard output (job id) */
 	int err_fd;			/* its standard error (its message) */
+	struct page_enc enc;		/* raw pages in, encoded pages out */
+	struct feed_queue q;		/* to the thread that runs enc */
 };
 
-/* What the signal handler set: the signal number, or 0. */
+/* The signal that cancelled the scan (SIGINT, SIGTERM, SIGHUP), or 0;
+ * set by scan_sig.c's waiter thread. */
 extern volatile sig_atomic_t scan_signalled;
+
+/* The signal the waiter sends the main thread to end a blocked call. */
+#define SCAN_SIG_WAKE SIGUSR1
+
+/* scan_sig_start - block SIGINT, SIGTERM, SIGHUP and SIGPIPE in this
+ * thread (and so in every thread started after), and take the first
+ * three on a waiter thread of our own; 0, or -1 with errno */
+int scan_sig_start(void);
 
 /* scan_main - `cloudspool [-c config] scan ...`: argv[0] is "scan" */
 int scan_main(const char *config, int argc, char **argv);
@@ -75,7 +91,14 @@ unsigned scan_resolution(SANE_Handle h);
  * EX_OSERR (said) */
 int scan_feed_start(struct scan_feed *f, const struct scan_args *a);
 
-/* scan_feed_write - len bytes to the drop helper; 0, or -1 when it has
+/* scan_action_pages - the action's page_compression and page_quality
+ * into a (lossless when the config or action cannot be read: the drop
+ * helper then says why it refuses the job) */
+void scan_action_pages(const char *config, const char *action,
+    struct scan_args *a);
+
+/* scan_feed_write - len bytes of a raw page stream to the drop helper,
+ * its pages encoded on the way (page_enc.h); 0, or -1 when it has
  * gone (it said why) */
 int scan_feed_write(struct scan_feed *f, const void *buf, size_t len);
 

@@ -18,9 +18,55 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "config.h"
+#include "feed_queue.h"
 #include "pagestream.h"
 #include "safefile.h"
 #include "scan.h"
+
+/* scan_action_pages - read the action's page keys; quiet on failure */
+void
+scan_action_pages(const char *config, const char *action,
+    struct scan_args *a)
+{
+	const struct cs_action *act;
+	struct cs_config cfg;
+	char err[512];
+
+	a->page_compression = CS_PAGE_COMP_LOSSLESS;
+	a->page_quality = 0;
+	if (action == NULL ||
+	    cs_config_load(config, &cfg, err, sizeof(err)) != CS_OK)
+		return;
+	if ((act = cs_config_action(&cfg, action)) != NULL) {
+		a->page_compression = act->page_compression;
+		a->page_quality = (unsigned)act->page_quality;
+	}
+	cs_config_free(&cfg);
+}
+
+/* scan_feed_out - the encoder's output: into the pipe */
+static int
+scan_feed_out(void *ctx, const void *p, size_t len)
+{
+	struct scan_feed *f = ctx;
+
+	return cs_write_all(f->in_fd, p, len) == CS_OK ? 0 : -1;
+}
+
+/* scan_feed_consume - on the queue's thread: encode and write a slot; a
+ * page that cannot be encoded is said here (the helper then sees its
+ * stream cut and keeps nothing) */
+static int
+scan_feed_consume(void *ctx, const uint8_t *p, size_t len)
+{
+	struct scan_feed *f = ctx;
+	int rc = page_enc_write(&f->enc, p, len);
+
+	if (rc == -2)
+		fprintf(stderr, "cloudspool: %s\n", f->enc.err);
+	return rc;
+}
 
 /* scan_feed_child - become cloudspool-drop --pages on the three pipes */
 static void __attribute__((noreturn))
@@ -69,14 +115,18 @@ scan_feed_start(struct scan_feed *f, const struct scan_args *a)
 
 	f->pid = -1;
 	f->in_fd = f->out_fd = f->err_fd = -1;
+	(void)page_enc_init(&f->enc, a->page_compression, a->page_quality,
+	    scan_feed_out, f);
+	if (fq_start(&f->q, scan_feed_consume, f) < 0)
+		goto fail;
 	for (n = 0; n < 3; n++)
 		if (pipe2(p[n], O_CLOEXEC) < 0) {
 			scan_feed_close_pipes(p, n);
-			goto fail;
+			goto fail_queue;
 		}
 	if ((f->pid = fork()) < 0) {
 		scan_feed_close_pipes(p, 3);
-		goto fail;
+		goto fail_queue;
 	}
 	if (f->pid == 0)
 		scan_feed_child(a, p[0], p[1], p[2]);
@@ -89,17 +139,40 @@ scan_feed_start(struct scan_feed *f, const struct scan_args *a)
 	f->out_fd = p[1][0];
 	f->err_fd = p[2][0];
 	return EX_OK;
+fail_queue:
+	fq_cancel(&f->q);
+	fq_free(&f->q);
 fail:
 	fprintf(stderr, "cloudspool: cannot start the drop helper: %s\n",
 	    strerror(errno));
 	return EX_OSERR;
 }
 
-/* scan_feed_write - all of buf, or -1 (EPIPE: the helper gave up) */
+/* scan_feed_write - all of buf to the encoding thread, or -1 when it
+ * stopped (EPIPE: the helper gave up; or a page it could not encode,
+ * which it said) */
 int
 scan_feed_write(struct scan_feed *f, const void *buf, size_t len)
 {
-	return cs_write_all(f->in_fd, buf, len) == CS_OK ? 0 : -1;
+	if (f->in_fd < 0)
+		return -1;
+	return fq_put(&f->q, buf, len) == 0 ? 0 : -1;
+}
+
+/* scan_feed_drain - let the thread write what is queued, or drop it;
+ * then the encoder's and the queue's memory; the thread's failure */
+static int
+scan_feed_drain(struct scan_feed *f, int cancel)
+{
+	int rc = 0;
+
+	if (cancel)
+		fq_cancel(&f->q);
+	else
+		rc = fq_finish(&f->q);
+	fq_free(&f->q);
+	page_enc_free(&f->enc);
+	return rc;
 }
 
 /* scan_feed_wait - the helper's exit status */
@@ -138,7 +211,10 @@ scan_feed_finish(struct scan_feed *f, char *job, size_t cap)
 
 	cs_page_encode_end(end);
 	(void)scan_feed_write(f, end, sizeof(end));
-	(void)close(f->in_fd);
+	/* on a failure the end marker never went: the helper keeps nothing */
+	(void)scan_feed_drain(f, 0);
+	if (f->in_fd >= 0)
+		(void)close(f->in_fd);
 	f->in_fd = -1;
 	scan_feed_slurp(&f->out_fd, job, cap);
 	job[strcspn(job, "\n")] = '\0';
@@ -156,6 +232,7 @@ scan_feed_finish(struct scan_feed *f, char *job, size_t cap)
 void
 scan_feed_abort(struct scan_feed *f)
 {
+	(void)scan_feed_drain(f, 1);
 	if (f->in_fd >= 0)
 		(void)close(f->in_fd);
 	if (f->out_fd >= 0)

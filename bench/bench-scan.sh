@@ -17,9 +17,13 @@
 #     later (NAME.pdf) is not part of it, and no delivered file name is
 #     looked for. The peer's TIFF files stay the yardstick: they are what
 #     scanimage writes when it saves a batch.
-# The two alternate within each round, so drift hits both. Reports the
-# median, min and max seconds of each, the ratio of the medians, and the
-# peak RSS of the last cloudspool scan (/usr/bin/time when installed).
+# The three alternate within each round, so drift hits all: scanimage,
+# cloudspool scan with the default page_compression (lossless: Deflate
+# for these gray pages), and with page_compression = none (raw pages, as
+# before pages were compressed). Reports the median, min and max seconds
+# of each, the ratios of the medians, the sealed spool file's size of one
+# PAGES-page job with none, lossless and jpeg, and the peak RSS of the
+# last cloudspool scan (/usr/bin/time when installed).
 #
 # Environment: ROUNDS (5), PAGES (50), BENCH_ROOT (/srv/cloudspool-bench),
 # BENCH_USER (csbench). Needs root; makes the user if missing and removes
@@ -54,6 +58,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 bench_setup_root "$DAEMON"
+# the same action with raw pages and with JPEG pages
+printf '\n[action demo_raw]\ndestination = local\nusers = *\npage_compression = none\n' >>"$BENCH_CONF"
+printf '\n[action demo_jpeg]\ndestination = local\nusers = *\npage_compression = jpeg\n' >>"$BENCH_CONF"
 bench_ensure_user
 mkdir -p "$SANE_DIR"
 printf 'test\n' >"$SANE_DIR/dll.conf"
@@ -61,7 +68,13 @@ chmod 0755 "$SANE_DIR"
 chmod 0644 "$SANE_DIR/dll.conf"
 export SANE_CONFIG_DIR=$SANE_DIR
 : >"$BENCH_ROOT/scan.times"
+: >"$BENCH_ROOT/raw.times"
 : >"$BENCH_ROOT/peer.times"
+
+# spool_bytes - the size of the one job in incoming/ (the sealed file)
+spool_bytes() {
+	find "$BENCH_SPOOL/incoming" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'
+}
 
 echo "cloudspool scan vs scanimage, $PAGES pages at 300 dpi gray, $ROUNDS rounds"
 echo "programs: $(bench_describe_prog "$CLOUDSPOOL")"
@@ -76,19 +89,30 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		bench_die "cloudspool scan failed"
 	t2=$(bench_now_us)
 	bench_purge_incoming
+	t3=$(bench_now_us)
+	"${BENCH_AS_USER[@]}" "$CLOUDSPOOL" -c "$BENCH_CONF" scan -a demo_raw "${OPTS[@]}" >/dev/null ||
+		bench_die "cloudspool scan (raw pages) failed"
+	t4=$(bench_now_us)
+	bench_purge_incoming
 	echo "$(( t1 - t0 ))" >>"$BENCH_ROOT/peer.times"
 	echo "$(( t2 - t1 ))" >>"$BENCH_ROOT/scan.times"
-	bench_note "round $round: scanimage $(( (t1 - t0) / 1000 )) ms, cloudspool scan $(( (t2 - t1) / 1000 )) ms"
+	echo "$(( t4 - t3 ))" >>"$BENCH_ROOT/raw.times"
+	bench_note "round $round: scanimage $(( (t1 - t0) / 1000 )) ms, cloudspool scan $(( (t2 - t1) / 1000 )) ms, raw pages $(( (t4 - t3) / 1000 )) ms"
 done
 read -r _ peer_med _ peer_min peer_max < <(bench_stats <"$BENCH_ROOT/peer.times")
 read -r _ scan_med _ scan_min scan_max < <(bench_stats <"$BENCH_ROOT/scan.times")
+read -r _ raw_med _ raw_min raw_max < <(bench_stats <"$BENCH_ROOT/raw.times")
 ratio=$(awk -v a="$scan_med" -v b="$peer_med" 'BEGIN { printf "%.2f", a / b }')
+raw_ratio=$(awk -v a="$raw_med" -v b="$peer_med" 'BEGIN { printf "%.2f", a / b }')
 printf 'scanimage --batch --format=tiff  median %.3f s (min %.3f, max %.3f)\n' \
 	"$(awk -v v="$peer_med" 'BEGIN { print v / 1e6 }')" "$(awk -v v="$peer_min" 'BEGIN { print v / 1e6 }')" \
 	"$(awk -v v="$peer_max" 'BEGIN { print v / 1e6 }')"
 printf 'cloudspool scan                  median %.3f s (min %.3f, max %.3f)\n' \
 	"$(awk -v v="$scan_med" 'BEGIN { print v / 1e6 }')" "$(awk -v v="$scan_min" 'BEGIN { print v / 1e6 }')" \
 	"$(awk -v v="$scan_max" 'BEGIN { print v / 1e6 }')"
+printf 'cloudspool scan, raw pages      median %.3f s (min %.3f, max %.3f), ratio %s\n' \
+	"$(awk -v v="$raw_med" 'BEGIN { print v / 1e6 }')" "$(awk -v v="$raw_min" 'BEGIN { print v / 1e6 }')" \
+	"$(awk -v v="$raw_max" 'BEGIN { print v / 1e6 }')" "$raw_ratio"
 if awk -v r="$ratio" 'BEGIN { exit !(r <= 1.2) }'; then
 	echo "ratio $ratio: target (<= 1.2x scanimage) met"
 else
@@ -100,3 +124,15 @@ if [ -x /usr/bin/time ]; then
 	bench_purge_incoming
 	echo "peak RSS of cloudspool scan: $(cat "$BENCH_ROOT/rss") KiB"
 fi
+# the sealed job of PAGES pages, per page_compression, and the peer's TIFFs
+peer_bytes=$(du -sb "$PEER_DIR" | cut -f 1)
+for act in demo_raw:none demo:lossless demo_jpeg:jpeg; do
+	"${BENCH_AS_USER[@]}" "$CLOUDSPOOL" -c "$BENCH_CONF" scan -a "${act%%:*}" "${OPTS[@]}" >/dev/null ||
+		bench_die "cloudspool scan -a ${act%%:*} failed"
+	bytes=$(spool_bytes)
+	bench_purge_incoming
+	printf 'spool file, page_compression = %-8s %12d bytes (%.3fx the raw job)\n' "${act#*:}" "$bytes" \
+		"$(awk -v a="$bytes" -v b="${raw_bytes:-$bytes}" 'BEGIN { print a / b }')"
+	raw_bytes=${raw_bytes:-$bytes}
+done
+echo "scanimage's $PAGES uncompressed TIFF files: $peer_bytes bytes"

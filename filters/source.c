@@ -143,7 +143,7 @@ source_open(struct source *s, int fd)
 }
 
 /* source_stream_read - page stream bytes: the head first, then the fd */
-static int
+int
 source_stream_read(struct source *s, uint8_t *p, size_t len)
 {
 	size_t k = s->head_len - s->head_pos;
@@ -155,118 +155,6 @@ source_stream_read(struct source *s, uint8_t *p, size_t len)
 	if (k < len && source_read(s->fd, p + k, len - k) != (ssize_t)(len - k))
 		return -1;
 	return 0;
-}
-
-/* source_put_line - one line of 1 or 8 bit samples into a PIX row:
- * Leptonica's words hold the first pixel in their most significant bits */
-static void
-source_put_line(l_uint32 *row, const uint8_t *line, size_t bytes)
-{
-	size_t i;
-
-	memset(row, 0, (bytes + 3) / 4 * 4);
-	for (i = 0; i < bytes; i++)
-		row[i / 4] |= (l_uint32)line[i] << (24 - 8 * (i % 4));
-}
-
-/* source_page_pix - the empty PIX a page header describes */
-static PIX *
-source_page_pix(const struct cs_page_hdr *h)
-{
-	int d = h->depth == 1 ? 1 : h->channels == 3 ? 32 : 8;
-
-	if ((uint64_t)h->width * h->height > SOURCE_MAX_PIXELS)
-		return NULL;
-	return pixCreate((l_int32)h->width, (l_int32)h->height, d);
-}
-
-/* source_narrow - a line's samples to 8 bits (16-bit: the high byte) */
-static void
-source_narrow(const struct cs_page_hdr *h, uint8_t *line, size_t samples)
-{
-	size_t i, hi = (h->flags & CS_PAGE_NATIVE_LE) ? 1 : 0;
-
-	for (i = 0; i < samples; i++)
-		line[i] = line[2 * i + hi];
-}
-
-/* source_fill - the page's scanlines into pix */
-static int
-source_fill(struct source *s, const struct cs_page_hdr *h, PIX *pix,
-    uint8_t *line)
-{
-	int planes = (h->flags & CS_PAGE_PLANAR) ? 3 : 1, p;
-	size_t per_plane = h->channels == 3 && planes == 1 ? 3 : 1;
-	size_t samples = (size_t)h->width * per_plane, x;
-	l_uint32 *row, wpl = (l_uint32)pixGetWpl(pix);
-	uint32_t y;
-
-	for (p = 0; p < planes; p++) {
-		for (y = 0; y < h->height; y++) {
-			if (source_stream_read(s, line, h->bytes_per_line) < 0)
-				return -1;
-			if (h->depth == 16)
-				source_narrow(h, line, samples);
-			row = pixGetData(pix) + (size_t)y * wpl;
-			if (pixGetDepth(pix) != 32) {
-				source_put_line(row, line, h->depth == 1 ?
-				    (h->width + 7) / 8 : h->width);
-				continue;
-			}
-			for (x = 0; x < h->width; x++) {
-				if (planes == 1)
-					composeRGBPixel(line[3 * x],
-					    line[3 * x + 1], line[3 * x + 2],
-					    &row[x]);
-				else
-					row[x] = (row[x] & ~(0xffU <<
-					    (24 - 8 * p))) | (l_uint32)line[x]
-					    << (24 - 8 * p);
-			}
-		}
-	}
-	pixSetPadBits(pix, 0);
-	return 0;
-}
-
-/* source_next_stream - one page of the spool's page stream */
-static int
-source_next_stream(struct source *s, PIX **pix)
-{
-	uint8_t raw[CS_PAGE_HDR_LEN], *line;
-	struct cs_page_hdr h;
-	cs_result r;
-	int rc;
-
-	if (source_stream_read(s, raw, sizeof(raw)) < 0) {
-		snprintf(s->err, sizeof(s->err), "page stream cut short "
-		    "(after page %u)", s->pages);
-		return -1;
-	}
-	if ((r = cs_page_decode(raw, &h)) == CS_ERR_NOTFOUND) {
-		s->done = 1;
-		return 0;
-	}
-	if (r != CS_OK || (*pix = source_page_pix(&h)) == NULL) {
-		snprintf(s->err, sizeof(s->err), "bad page header (page %u)",
-		    s->pages + 1);
-		return -1;
-	}
-	if ((line = malloc(h.bytes_per_line)) == NULL) {
-		pixDestroy(pix);
-		snprintf(s->err, sizeof(s->err), "out of memory");
-		return -1;
-	}
-	rc = source_fill(s, &h, *pix, line);
-	free(line);
-	if (rc < 0) {
-		pixDestroy(pix);
-		snprintf(s->err, sizeof(s->err), "page stream cut short "
-		    "(page %u)", s->pages + 1);
-		return -1;
-	}
-	pixSetResolution(*pix, (l_int32)h.xres, (l_int32)h.yres);
-	return 1;
 }
 
 /* source_normalise - 1, 8 or 32 bpp, no colormap, no alpha, sane dpi */
@@ -360,7 +248,7 @@ source_next(struct source *s, PIX **pix)
 	if (s->done)
 		return 0;
 	if (s->format == SRC_PAGES) {
-		if ((rc = source_next_stream(s, pix)) != 1)
+		if ((rc = source_pages_next(s, pix)) != 1)
 			return rc;
 	} else if (s->format == SRC_OTHER) {
 		snprintf(s->err, sizeof(s->err), "not an image (TIFF, PNG, "

@@ -52,6 +52,14 @@ int source_next(struct source *s, PIX **pix);
 /* source_close - unmap or free */
 void source_close(struct source *s);
 
+/* source_stream_read - exactly len bytes of a page stream (the bytes read
+ * to tell the format first); 0, or -1 when it ends or fails */
+int source_stream_read(struct source *s, uint8_t *p, size_t len);
+
+/* source_pages_next - the next page of a page stream, raw or encoded, as
+ * source_next returns it, not yet normalised (source_pages.c) */
+int source_pages_next(struct source *s, PIX **pix);
+
 /* source_format_of - the format a buffer's first bytes announce */
 enum source_format source_format_of(const uint8_t *p, size_t len);
 

@@ -19,6 +19,13 @@
 /* remove_blank = yes: fewer character-sized marks than this is blank */
 #define CS_FILTER_BLANK_LEVEL 6
 
+/* page_compression: how `cloudspool scan` and `submit --pages` store
+ * pages in the spool (doc/SPOOL-FORMAT.md, PAGE sections) */
+#define CS_PAGE_COMP_LOSSLESS 0		/* default: G4 bilevel, Deflate rest */
+#define CS_PAGE_COMP_NONE 1		/* raw scanlines (version 1 pages) */
+#define CS_PAGE_COMP_JPEG 2		/* G4 bilevel, JPEG gray and colour */
+#define CS_PAGE_QUALITY_DEFAULT 90	/* page_quality when not set */
+
 struct cs_setting {
 	char *key;
 	char *value;
@@ -54,6 +61,8 @@ struct cs_action {
 	uint64_t quality;		/* JPEG 1-100; 0: the filter's default */
 	int deliver_removed;		/* deliver_removed = yes|no */
 	uint64_t jobs;			/* threads, 1-64; 0: the daemon decides */
+	int page_compression;		/* CS_PAGE_COMP_*; lossless if unset */
+	uint64_t page_quality;		/* JPEG pages 1-100; 0: the default */
 	unsigned line;
 };
 

@@ -58,7 +58,8 @@ enum check_type {
 	CHECK_YESNO,		/* yes or no, into an int */
 	CHECK_BLANK,		/* yes, no or a level, into a uint64_t */
 	CHECK_BARCODE,		/* yes (PATCHT), no, or the separator's text */
-	CHECK_LANG		/* LANG[+LANG], each [a-z_]+ */
+	CHECK_LANG,		/* LANG[+LANG], each [a-z_]+ */
+	CHECK_PAGECOMP		/* none, lossless or jpeg, into an int */
 };
 
 /* A key of [spool], [retention] or [action NAME], stored at off. */
@@ -125,6 +126,10 @@ static const struct check_field check_action_fields[] = {
 	FIELD("deliver_removed", CHECK_YESNO, struct cs_action,
 	    deliver_removed, 0),
 	RANGE("jobs", struct cs_action, jobs, 1, 64),
+	/* how pages are stored in the spool (cloudspool scan) */
+	FIELD("page_compression", CHECK_PAGECOMP, struct cs_action,
+	    page_compression, 0),
+	RANGE("page_quality", struct cs_action, page_quality, 1, 100),
 };
 
 struct check_section {
@@ -367,12 +372,17 @@ check_set_filter(struct check *c, void *base, const struct check_field *f,
 			    "PATCHT" : value);
 	} else if (f->type == CHECK_LANG && cs_config_ocr_ok(value)) {
 		check_set_string(c, (char **)(void *)at, value);
+	} else if (f->type == CHECK_PAGECOMP && (strcmp(value, "none") == 0 ||
+	    strcmp(value, "lossless") == 0 || strcmp(value, "jpeg") == 0)) {
+		*(int *)(void *)at = value[0] == 'n' ? CS_PAGE_COMP_NONE :
+		    value[0] == 'j' ? CS_PAGE_COMP_JPEG : CS_PAGE_COMP_LOSSLESS;
 	} else {
 		check_error(c, CS_ERR_CONFIG, line, "bad value '%s' for %s "
 		    "(%s)", value, f->key, f->type == CHECK_YESNO ? "yes or "
 		    "no" : f->type == CHECK_BLANK ? "yes, no or a level "
 		    "1-10000" : f->type == CHECK_BARCODE ? "yes, no or the "
-		    "separator's text" : "languages like eng or eng+deu");
+		    "separator's text" : f->type == CHECK_PAGECOMP ? "none, "
+		    "lossless or jpeg" : "languages like eng or eng+deu");
 	}
 }
 
@@ -395,6 +405,7 @@ check_set_field(struct check *c, void *base, const struct check_field *f,
 	case CHECK_BLANK:
 	case CHECK_BARCODE:
 	case CHECK_LANG:
+	case CHECK_PAGECOMP:
 		check_set_filter(c, base, f, value, line);
 		break;
 	case CHECK_LIST:
@@ -655,6 +666,12 @@ check_section_end(struct check *c, const struct cs_setting *end)
 			    "'%s' has no destination", cfg->actions[n].name);
 		else
 			c->dline[n] = t->line;
+		/* a quality for lossless pages would be silently ignored */
+		t = check_find(c->hdr + 1, end, "page_quality");
+		if (t != NULL && c->rc == CS_OK &&
+		    cfg->actions[n].page_compression != CS_PAGE_COMP_JPEG)
+			check_error(c, CS_ERR_CONFIG, t->line, "page_quality "
+			    "needs page_compression = jpeg");
 	}
 }
 

@@ -1,7 +1,8 @@
 /*
  * fuzz_decode.c - libFuzzer entry point for the filter's decoding path:
  * format detection, every decoder behind source_next (Leptonica's TIFF,
- * PNG, JPEG and PNM readers, our page stream reader) and the
+ * PNG, JPEG and PNM readers, our page stream reader with its G4, Deflate
+ * and JPEG pages: filters/source_pages.c) and the
  * normalisation of what they return, then the cheap cleanup steps that
  * walk every pixel (gray, binarize, count marks). The bytes arrive
  * through a memfd, as they do in the worker.

@@ -78,8 +78,9 @@ if command -v clang >/dev/null; then
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 		-I"$SRC_DIR/lib" -I"$SRC_DIR/filters" $(pkg-config --cflags lept libtiff-4) \
 		"$HERE/fuzz_decode.c" "$SRC_DIR/filters/source.c" "$SRC_DIR/filters/clean.c" \
-		"$SRC_DIR/lib/pagestream.c" \
-		$(pkg-config --libs lept libtiff-4) -lm -o "$FZ/fuzz_decode" 2>"$FZ/build.log"
+		"$SRC_DIR/filters/source_pages.c" "$SRC_DIR/filters/encode.c" \
+		"$SRC_DIR/filters/buf.c" "$SRC_DIR/lib/pagestream.c" \
+		$(pkg-config --libs lept libtiff-4 zlib) -lm -o "$FZ/fuzz_decode" 2>"$FZ/build.log"
 	ok $? "libFuzzer harness builds with clang"
 	if [ -x "$FZ/fuzz_decode" ]; then
 		# A fixed seed: a finding in CI is reproducible with the same

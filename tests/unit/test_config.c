@@ -242,6 +242,8 @@ processing_keys_become_filter_arguments(void **state)
 	assert_int_equal(a->split_every, 20);
 	assert_string_equal(a->split_barcode, "PATCHT");
 	assert_string_equal(a->ocr, "eng+deu");
+	assert_int_equal(a->page_compression, CS_PAGE_COMP_JPEG);
+	assert_int_equal(a->page_quality, 75);
 	n = cs_action_filter_args(a, argv, 16, buf, sizeof(buf));
 	assert_int_equal(n, 9);
 	assert_string_equal(argv[0], "--deskew");
@@ -262,6 +264,8 @@ processing_keys_become_filter_arguments(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(argv[0], "--remove-blank=6");
 	assert_string_equal(argv[1], "--split-barcode=SEPARATOR SHEET");
+	assert_int_equal(a->page_compression, CS_PAGE_COMP_NONE);
+	assert_int_equal(a->page_quality, 0);
 	a = cs_config_action(&cfg, "archive");
 	assert_null(a);
 	cs_config_free(&cfg);

@@ -18,7 +18,7 @@
 static struct cs_page_hdr
 gray(void)
 {
-	struct cs_page_hdr h = { 1, 8, 0, 944, 1181, 944, 300, 300 };
+	struct cs_page_hdr h = { 1, 8, 0, 944, 1181, 944, 300, 300, 0 };
 
 	return h;
 }
