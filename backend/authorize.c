@@ -102,6 +102,16 @@ authz_read_line(int fd, char *buf, size_t cap, size_t *len)
 	return -1;
 }
 
+/* authz_clean - control characters (a terminal's escapes) become '?':
+ * the texts come from authd, and some of them from the provider */
+static void
+authz_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /* authz_error_exit - the exit status for an error code from authd */
 static int
 authz_error_exit(const char *code)
@@ -138,6 +148,11 @@ authz_answer(int fd, const char *dest, struct cs_authmsg_answer *a)
 		    "something unexpected\n");
 		return EX_PROTOCOL;
 	}
+	authz_clean(a->verification_uri);
+	authz_clean(a->verification_uri_complete);
+	authz_clean(a->user_code);
+	authz_clean(a->status);
+	authz_clean(a->error);
 	if (a->kind == CS_AUTHMSG_ERROR) {
 		fprintf(stderr, "cloudspool: %s: %s\n", dest, a->error);
 		return authz_error_exit(a->code);
