@@ -32,6 +32,7 @@
 #include "consent.h"
 #include "log.h"
 #include "privs.h"
+#include "revoke.h"
 
 #define AUTHD_DEVICE_SECRET_MAX 1024
 
@@ -175,17 +176,10 @@ authd_flow_run(struct authd_flow *f)
 	cs_result r;
 
 	if (authd_client(f->a, f->dest, &c, secret, sizeof(secret), redirect,
-	    sizeof(redirect)) != CS_OK) {
+	    sizeof(redirect)) != CS_OK || c.device_url == NULL) {
 		cs_wipe(secret, sizeof(secret));
-		authd_flow_end(f, "consent-device-refused", "unknown",
-		    "no destination of that name needs consent");
-		return;
-	}
-	if (c.device_url == NULL) {
-		cs_wipe(secret, sizeof(secret));
-		authd_flow_end(f, "consent-device-refused", "no_device",
-		    "this destination does not offer the device grant (no "
-		    "device_url): use the link in the consent email");
+		authd_flow_end(f, "consent-device-failed", "failed",
+		    "the destination's client secret is unreadable");
 		return;
 	}
 	r = cs_oauth_device_start(&c, f->a->now(), &dev, why, sizeof(why));
@@ -226,6 +220,22 @@ authd_flow_thread(void *arg)
 	return NULL;
 }
 
+/* authd_device_refusal - why dest cannot have a device flow; NULL when
+ * it can. *code receives the error code for the CLI. */
+static const char *
+authd_device_refusal(struct authd *a, const char *dest, const char **code)
+{
+	const struct cs_destination *d = cs_revoke_destination(&a->cfg, dest);
+
+	*code = d == NULL ? "unknown" : "no_device";
+	if (d == NULL)
+		return "no destination of that name needs consent";
+	if (cs_destination_get(d, "device_url") == NULL)
+		return "this destination does not offer the device grant (no "
+		    "device_url): use the link in the consent email";
+	return NULL;
+}
+
 /* authd_device_begin - see authd.h */
 void
 authd_device_begin(struct authd *a, int fd, uint32_t uid,
@@ -234,6 +244,7 @@ authd_device_begin(struct authd *a, int fd, uint32_t uid,
 	struct authd_flow *f;
 	pthread_t t;
 	char line[CS_AUTHMSG_MAX];
+	const char *why, *code;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		close(fd);
@@ -246,6 +257,12 @@ authd_device_begin(struct authd *a, int fd, uint32_t uid,
 	if (cs_user_name(uid, f->user, sizeof(f->user)) != CS_OK)
 		(void)snprintf(f->user, sizeof(f->user), "uid %u",
 		    (unsigned)uid);
+	if ((why = authd_device_refusal(a, f->dest, &code)) != NULL) {
+		authd_flow_end(f, "consent-device-refused", code, why);
+		close(fd);
+		free(f);
+		return;
+	}
 	if (authd_flow_claim(a, uid) != 0) {
 		authd_event(a, "consent-device-refused", "too many device "
 		    "flows", f->user, f->dest, "local socket");
