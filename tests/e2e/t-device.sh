@@ -50,7 +50,7 @@ stop_peers() {
 	for p in "${CLI_PIDS[@]}" "$AUTHD_PID" "$PEERS_PID" "$DRIVE_PID"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
-	CLI_PIDS=() AUTHD_PID= PEERS_PID= DRIVE_PID=
+	CLI_PIDS=() AUTHD_PID='' PEERS_PID='' DRIVE_PID=''
 }
 trap 'stop_peers; cleanup_test' EXIT
 
@@ -238,7 +238,7 @@ ok_if "a revoke naming alice is refused" bash -c "jq -e '.error' <<<'$reply' >/d
 out=$(cd "$PEERS_DIR" && node device.mjs "$uri" "$code" cs_alice "$SHOTS" alice approve 2>>"$LOGS/browser.log")
 diag "browser: $out"
 ok_if "browser: code entered, signed in, consented" bash -c "jq -e '.text | test(\"Success\")' <<<'$out' >/dev/null"
-ok_if "a screenshot of each page was kept" test "$(ls "$SHOTS"/alice-*.png 2>/dev/null | wc -l)" -ge 4
+ok_if "a screenshot of each page was kept" test "$(find "$SHOTS" -name 'alice-*.png' | wc -l)" -ge 4
 wait_until 30 test -e "$WORK/alice.rc"
 ok_if "cloudspool authorize exits 0 and says so" \
 	bash -c "[ \"\$(cat '$WORK/alice.rc' 2>/dev/null)\" = 0 ] && grep -q '^authorized' '$WORK/alice.out'"
