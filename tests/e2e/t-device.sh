@@ -194,6 +194,11 @@ start_daemon
 AUTHD_PID=$!
 wait_until 30 test -S "$SOCK" ||
 	bail_out "authd made no socket" "$(cat "$LOGS/authd.log")"
+# the socket exists before authd serves it (it waits for the daemon's
+# vault key), and a job needs the daemon's spool key: wait for both
+wait_for_public_key || bail_out "the daemon published no spool key" "$(cat "$LOGS/daemon.log")"
+wait_until 30 bash -c "curl -s -o /dev/null --cacert $TEST_ROOT/tls/ca.pem $CB/" ||
+	bail_out "authd did not start serving" "$(cat "$LOGS/authd.log")"
 
 # ---- 1. the socket, and a held job
 ok_if "authd's socket is 0666 (every user asks for their own consent)" \
@@ -203,6 +208,7 @@ m1=$(new_marker)
 doc1=$(user_document cs_alice scan1.txt "$m1")
 run_cmd as_user cs_alice "$CLOUDSPOOL" -c "$CONF" submit -a c "$doc1"
 job1=$RUN_OUT
+is_job_id "$job1" || diag "submit: $(run_diag)"
 wait_until 20 test "$(held_count)" -ge 1
 ok_if "alice's job to the cloud destination is held" test -f "$SPOOL/hold/$job1"
 
