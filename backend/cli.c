@@ -8,6 +8,8 @@
  *	cloudspool [-c config] scan -a action [scanimage options] (scan.c)
  *	cloudspool [-c config] actions
  *	cloudspool [-c config] jobs
+ *	cloudspool [-c config] authorize destination (authorize.c)
+ *	cloudspool [-c config] revoke destination (authorize.c)
  * DESCRIPTION
  *	submit opens each file with the caller's own permissions and hands it
  *	to cloudspool-drop on standard input, one job per file, printing the
@@ -19,6 +21,8 @@
  *	the scan actions the caller may use. jobs shows
  *	the caller's queued jobs, as the daemon publishes them. scan runs a
  *	SANE scanner and streams its pages into one job (doc/SCANNING.md).
+ *	authorize gives consent for a destination by the device grant (a
+ *	code to enter in any browser); revoke ends the caller's consent.
  * SECURITY
  *	Runs with the caller's privileges only; the spool is reached through
  *	the setgid drop helper and never read directly.
@@ -39,6 +43,7 @@
 #include <sysexits.h>
 #include <jansson.h>
 
+#include "authorize.h"
 #include "config.h"
 #include "pagestream.h"
 #include "privs.h"
@@ -60,7 +65,9 @@ cli_usage(void)
 	    "       cloudspool [-c config] scan -a action [options] "
 	    "(scan --help)\n"
 	    "       cloudspool [-c config] actions\n"
-	    "       cloudspool [-c config] jobs\n");
+	    "       cloudspool [-c config] jobs\n"
+	    "       cloudspool [-c config] authorize destination\n"
+	    "       cloudspool [-c config] revoke destination\n");
 	exit(EX_USAGE);
 }
 
@@ -290,5 +297,9 @@ main(int argc, char **argv)
 		return cli_actions(config);
 	if (strcmp(argv[argi], "jobs") == 0 && argi + 1 == argc)
 		return cli_jobs(config);
+	if (strcmp(argv[argi], "authorize") == 0 && argi + 2 == argc)
+		return cli_authorize(config, argv[argi + 1]);
+	if (strcmp(argv[argi], "revoke") == 0 && argi + 2 == argc)
+		return cli_revoke(config, argv[argi + 1]);
 	cli_usage();
 }

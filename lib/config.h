@@ -16,6 +16,7 @@
 #include "result.h"
 
 #define CS_CONFIG_DEFAULT_PATH "/etc/cloudspool/cloudspool.conf"
+#define CS_AUTHD_SOCKET_DEFAULT "/run/cloudspool/authd.sock"
 /* remove_blank = yes: fewer character-sized marks than this is blank */
 #define CS_FILTER_BLANK_LEVEL 6
 
@@ -90,6 +91,9 @@ struct cs_auth_config {
 	char *address_map;		/* "user address" lines, for map */
 	char *default_locale;		/* en or fr; default en */
 	char *locale_map;		/* "user locale" lines, optional */
+	char *device_socket;		/* authd's UNIX socket for `cloudspool
+					 * authorize` and `revoke`; default
+					 * CS_AUTHD_SOCKET_DEFAULT */
 };
 
 struct cs_config {

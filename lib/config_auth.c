@@ -54,6 +54,7 @@ static const struct auth_key auth_keys[] = {
 	AKEY("address_map", AUTH_PATH, address_map),
 	AKEY("default_locale", AUTH_LOCALE, default_locale),
 	AKEY("locale_map", AUTH_PATH, locale_map),
+	AKEY("device_socket", AUTH_PATH, device_socket),
 };
 
 #define AUTH_NKEYS (sizeof(auth_keys) / sizeof(auth_keys[0]))
@@ -178,8 +179,15 @@ config_auth_check(const struct cs_auth_config *ca, char *why, size_t whylen)
 	if (auth_default(&a->listen, "127.0.0.1") ||
 	    auth_default(&a->auth_user, "cloudspool-auth") ||
 	    auth_default(&a->state_dir, "/var/lib/cloudspool-auth") ||
-	    auth_default(&a->default_locale, "en")) {
+	    auth_default(&a->default_locale, "en") ||
+	    auth_default(&a->device_socket, CS_AUTHD_SOCKET_DEFAULT)) {
 		(void)snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	/* sockaddr_un's sun_path is 108 bytes on Linux, NUL included */
+	if (strlen(a->device_socket) >= 108) {
+		(void)snprintf(why, whylen, "device_socket in [authorization] "
+		    "is longer than a UNIX socket path may be (107 bytes)");
 		return -1;
 	}
 	return 0;

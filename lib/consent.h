@@ -17,7 +17,14 @@
  *                      request's user and destination;
  *   {"kind":"event","event":NAME,...}  - an audit event from authd, which
  *                      holds no audit key: the daemon writes it to the one
- *                      chain, marked "source":"authd".
+ *                      chain, marked "source":"authd";
+ *   {"kind":"device","uid":..,"destination":..,"token":{...}}  - a device
+ *                      grant (RFC 8628) asked for by `cloudspool authorize`;
+ *                      uid is what authd read with SO_PEERCRED. No link:
+ *                      the daemon accepts it only for a destination with a
+ *                      device_url (doc/ARCHITECTURE.md says why);
+ *   {"kind":"revoke","uid":..,"destination":..}  - `cloudspool revoke`:
+ *                      the daemon revokes and shreds that uid's record.
  * Files are named "g-<32 hex>", written atomically (a ".g-*.tmp" is a
  * write in progress, never read).
  */
@@ -27,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <jansson.h>
 #include "crypto.h"
 #include "result.h"
 
@@ -80,5 +88,38 @@ cs_result cs_grant_drop(int dirfd, const uint8_t pk[CS_X25519_LEN],
 
 /* cs_grant_name_ok - 1 for "g-<32 hex>" */
 int cs_grant_name_ok(const char *name);
+
+enum cs_grant_kind {
+	CS_GRANT_LINK,			/* "grant": consent by emailed link */
+	CS_GRANT_EVENT,			/* "event": an audit event */
+	CS_GRANT_DEVICE,		/* "device": consent by device grant */
+	CS_GRANT_REVOKE			/* "revoke": a user's own revocation */
+};
+
+/* A grant's plaintext, checked; strings and token are borrowed from the
+ * JSON object parsed. Members a kind does not have are NULL or 0. */
+struct cs_grant_msg {
+	enum cs_grant_kind kind;
+	const char *event;		/* EVENT */
+	const char *link;		/* LINK */
+	const char *user;		/* LINK */
+	uint32_t uid;			/* LINK, DEVICE, REVOKE */
+	const char *destination;	/* LINK, DEVICE, REVOKE */
+	json_t *token;			/* LINK, DEVICE: an object */
+};
+
+/* cs_grant_parse - check o as a grant of a known kind with every member
+ * that kind needs, of the right type (uid a uid_t, destination a name);
+ * CS_ERR_FORMAT with *why otherwise */
+cs_result cs_grant_parse(json_t *o, struct cs_grant_msg *m, const char **why);
+
+/* cs_grant_device_json - a "device" grant's plaintext; *out malloc'd
+ * (it holds tokens: cs_free_secret it) */
+cs_result cs_grant_device_json(uint32_t uid, const char *destination,
+    const char *token_json, char **out);
+
+/* cs_grant_revoke_json - a "revoke" request's plaintext; *out malloc'd */
+cs_result cs_grant_revoke_json(uint32_t uid, const char *destination,
+    char **out);
 
 #endif

@@ -11,13 +11,18 @@
  *	authd_flow.c, on [authorization] listen:port with cert_file and
  *	key_file. What it obtains is sealed to the vault's public key
  *	(SPOOL/consent/vault.pub) and dropped in SPOOL/grants/ for the daemon.
+ *	It also listens on a UNIX socket, device_socket (default
+ *	/run/cloudspool/authd.sock, 0666), for `cloudspool authorize` (the
+ *	device grant, authd_device.c) and `cloudspool revoke` (authd_sock.c).
  *	-e logs to stderr as well as syslog.
  *
  * SECURITY
  *	Started as root, it reads its TLS key, creates or repairs the two
  *	folders it shares with the daemon (consent/ 2750 and grants/ 3770,
  *	owner daemon_user, group auth_user's group) and its own state_dir
- *	(0700), opens them, and becomes auth_user for good before serving.
+ *	(0700), opens them, binds the device socket, and becomes auth_user
+ *	for good before serving. Who uses the socket is known from
+ *	SO_PEERCRED only.
  *	It never holds a spool or vault private key.
  *
  * DIAGNOSTICS
@@ -33,6 +38,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -171,6 +177,7 @@ main(int argc, char **argv)
 	uid_t auth_uid = geteuid();
 	gid_t auth_gid = getegid();
 	int opt, to_stderr = 0, status;
+	sigset_t sigs;
 
 	/* 022, not 077: grant files (sealed) must be readable by the daemon,
 	 * which is not their owner; everything private is made with an
@@ -206,12 +213,22 @@ main(int argc, char **argv)
 	    &auth_gid) != CS_OK)
 		cs_die(EX_NOUSER, "no user %s (auth_user)", a.cfg.auth.auth_user);
 	authd_folders(&a, auth_uid, auth_gid);
+	if (authd_sock_open(&a, auth_uid, auth_gid, err, sizeof(err)) != CS_OK)
+		cs_die(EX_OSERR, "device socket: %s", err);
 	if (geteuid() == 0 && cs_drop_privileges(auth_uid, auth_gid,
 	    (gid_t)-1) != CS_OK)
 		cs_die(EX_OSERR, "cannot become %s", a.cfg.auth.auth_user);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		cs_die(EX_SOFTWARE, "cannot initialize libcurl");
 	authd_wait_vault_pk(&a);
+	/* SIGTERM and SIGINT go to authd_http_run's sigwait, never to the
+	 * threads started here (they inherit this mask) */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
+	    authd_sock_start(&a) != CS_OK)
+		cs_die(EX_OSERR, "cannot serve the device socket");
 	status = authd_http_run(&a, cert, key);
 	cs_wipe(key, strlen(key));
 	free(key);

@@ -8,10 +8,16 @@
 #ifndef CS_AUTHD_H
 #define CS_AUTHD_H
 
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "config.h"
 #include "crypto.h"
+#include "oauth.h"
 #include "result.h"
+
+#define AUTHD_DEVICE_MAX 4		/* device flows at once, in all */
+#define AUTHD_DEVICE_PER_UID 1		/* and per user */
 
 struct authd {
 	struct cs_config cfg;
@@ -23,6 +29,10 @@ struct authd {
 	uint8_t vault_pk[CS_X25519_LEN];
 	int64_t state_lifetime;		/* seconds a state stays usable */
 	int64_t (*now)(void);		/* the wall clock (tests move it) */
+	int sock_fd;			/* device_socket, listening; -1: none */
+	pthread_mutex_t flows_lock;	/* guards the two below */
+	unsigned nflows;		/* device flows running */
+	uint32_t flow_uid[AUTHD_DEVICE_MAX];	/* their users' uids */
 };
 
 /* What a handler answers: status, a page key, and where to redirect. */
@@ -57,6 +67,29 @@ void authd_callback(struct authd *a, const char *code, const char *state,
 /* authd_event - seal an audit event to the daemon (grants folder) */
 void authd_event(struct authd *a, const char *event, const char *reason,
     const char *user, const char *destination, const char *remote);
+
+/* authd_client - the OAuth client of destination name (it must have a
+ * token_url); secret receives its client secret (wipe after use) */
+cs_result authd_client(struct authd *a, const char *name,
+    struct cs_oauth_client *c, char *secret, size_t cap, char *redirect,
+    size_t rcap);
+
+/* authd_sock_open - create and listen on device_socket (mode 0666, owner
+ * uid:gid, its folder made 0755 when absent); run before dropping root */
+cs_result authd_sock_open(struct authd *a, uid_t uid, gid_t gid, char *why,
+    size_t whylen);
+
+/* authd_sock_start - serve the socket in a thread of its own */
+cs_result authd_sock_start(struct authd *a);
+
+/* authd_device_begin - start a device flow for uid's request on fd (a
+ * connected socket, owned from here on) in a thread of its own, unless
+ * AUTHD_DEVICE_MAX flows run or uid has one: then an error line */
+void authd_device_begin(struct authd *a, int fd, uint32_t uid,
+    const char *destination);
+
+/* authd_send_line - the whole of line on fd, never raising SIGPIPE */
+int authd_send_line(int fd, const char *line);
 
 /* authd_page_title, authd_page_text - a page's words in language lang
  * ("fr", "en", ...: lib/l10n.c; English when there is no catalog) */

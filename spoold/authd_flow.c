@@ -86,9 +86,8 @@ authd_read_secret(const char *path, char *out, size_t cap)
 	return CS_OK;
 }
 
-/* authd_client - the OAuth client of destination name; secret receives
- * its client secret (wipe after use) */
-static cs_result
+/* authd_client - see authd.h */
+cs_result
 authd_client(struct authd *a, const char *name, struct cs_oauth_client *c,
     char *secret, size_t cap, char *redirect, size_t rcap)
 {
@@ -105,6 +104,7 @@ authd_client(struct authd *a, const char *name, struct cs_oauth_client *c,
 	c->client_id = cs_destination_get(d, "client_id");
 	c->authorize_url = cs_destination_get(d, "authorize_url");
 	c->token_url = cs_destination_get(d, "token_url");
+	c->device_url = cs_destination_get(d, "device_url");
 	c->scope = cs_destination_get(d, "scope");
 	c->extra_params = cs_destination_get(d, "auth_params");
 	c->ca_file = cs_destination_get(d, "ca_file");

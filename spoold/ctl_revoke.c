@@ -1,9 +1,8 @@
 /*
  * ctl_revoke.c - "cloudspoolctl revoke USER DESTINATION": an admin ends a
- * user's consent. The record is read (audited, reason "revocation"), its
- * refresh token revoked at the provider (RFC 7009) where the destination
- * has a revoke_url, and the record shredded whatever the provider said: a
- * provider that is down must not keep the grant alive here.
+ * user's consent, the way lib/revoke.c does it (audited read, RFC 7009 at
+ * the provider, record shredded whatever the provider said), audited
+ * with the admin's name.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,8 +15,8 @@
 #include "log.h"
 #include "oauth.h"
 #include "privs.h"
+#include "revoke.h"
 #include "safefile.h"
-#include "secretfile.h"
 #include "vault.h"
 
 /* revoke_vault_open - the daemon's vault key, file or PKCS#11 */
@@ -50,67 +49,6 @@ revoke_vault_open(struct ctl *c, struct cs_vault *v, int tokens_dirfd)
 	    CS_VAULT_KEY_FILE);
 }
 
-/* revoke_client - the destination's OAuth client; NULL when unknown */
-static const struct cs_destination *
-revoke_client(struct ctl *c, const char *dest, struct cs_oauth_client *oc,
-    char *secret, size_t cap)
-{
-	const struct cs_destination *d = NULL;
-	const char *file;
-	char why[512];
-	size_t i;
-
-	for (i = 0; i < c->cfg.ndestinations; i++)
-		if (strcmp(c->cfg.destinations[i].name, dest) == 0)
-			d = &c->cfg.destinations[i];
-	if (d == NULL || cs_destination_get(d, "token_url") == NULL)
-		return NULL;
-	memset(oc, 0, sizeof(*oc));
-	oc->client_id = cs_destination_get(d, "client_id");
-	oc->revoke_url = cs_destination_get(d, "revoke_url");
-	oc->ca_file = cs_destination_get(d, "ca_file");
-	secret[0] = '\0';
-	if ((file = cs_destination_get(d, "client_secret_file")) != NULL) {
-		/* the record is shredded whatever happens at the provider:
-		 * a bad secret file only costs the provider's revocation */
-		if (cs_secret_file_read(file, secret, cap, why, sizeof(why)) ==
-		    CS_OK)
-			oc->client_secret = secret;
-		else
-			cs_log(LOG_WARNING, "%s", why);
-	}
-	return d;
-}
-
-/* revoke_at_provider - RFC 7009 with the stored token; a result text */
-static const char *
-revoke_at_provider(struct cs_vault *v, uid_t uid, const char *user,
-    const char *dest, const struct cs_oauth_client *oc, char *why,
-    size_t whylen)
-{
-	struct cs_token t;
-	uint8_t *data;
-	size_t len;
-	cs_result r;
-
-	if (oc->revoke_url == NULL)
-		return "no revoke_url";
-	if ((r = cs_vault_get(v, uid, user, dest, "revocation", NULL, &data,
-	    &len)) != CS_OK) {
-		(void)snprintf(why, whylen, "record unreadable: %s",
-		    cs_strerror(r));
-		return why;
-	}
-	r = cs_token_from_json((const char *)data, len, &t);
-	cs_wipe(data, len);
-	free(data);
-	if (r == CS_OK) {
-		r = cs_oauth_revoke(oc, &t, why, whylen);
-		cs_token_free(&t);
-	}
-	return r == CS_OK ? "revoked" : why;
-}
-
 /* revoke_on_read - the vault's audit hook */
 static void
 revoke_on_read(void *arg, uid_t uid, const char *user, const char *dest,
@@ -126,9 +64,9 @@ revoke_on_read(void *arg, uid_t uid, const char *user, const char *dest,
 int
 ctl_revoke(struct ctl *c, int argc, char **argv)
 {
-	struct cs_oauth_client oc;
+	const struct cs_destination *d;
 	struct cs_vault v;
-	char secret[1024], why[256] = "";
+	char why[256] = "";
 	const char *provider;
 	uid_t uid;
 	gid_t gid;
@@ -141,7 +79,7 @@ ctl_revoke(struct ctl *c, int argc, char **argv)
 		cs_log(LOG_ERR, "no user %.64s", argv[0]);
 		return EX_NOUSER;
 	}
-	if (revoke_client(c, argv[1], &oc, secret, sizeof(secret)) == NULL) {
+	if ((d = cs_revoke_destination(&c->cfg, argv[1])) == NULL) {
 		cs_log(LOG_ERR, "no destination %.64s that needs consent",
 		    argv[1]);
 		return EX_USAGE;
@@ -157,19 +95,14 @@ ctl_revoke(struct ctl *c, int argc, char **argv)
 	}
 	v.on_read = revoke_on_read;
 	v.on_read_arg = c;
-	if (!cs_vault_has(&v, uid, argv[1])) {
-		cs_vault_close(&v);
-		close(tfd);
+	r = cs_revoke_grant(&v, d, uid, argv[0], &provider, why, sizeof(why));
+	cs_vault_close(&v);
+	close(tfd);
+	if (r == CS_ERR_NOTFOUND) {
 		cs_log(LOG_ERR, "%.64s has no token for %.64s", argv[0],
 		    argv[1]);
 		return 1;
 	}
-	provider = revoke_at_provider(&v, uid, argv[0], argv[1], &oc, why,
-	    sizeof(why));
-	cs_wipe(secret, sizeof(secret));
-	r = cs_vault_delete(&v, uid, argv[1]);
-	cs_vault_close(&v);
-	close(tfd);
 	(void)ctl_audit_event(c, "token-revoked", json_pack("{s:I, s:s, s:s, "
 	    "s:s, s:s}", "uid", (json_int_t)uid, "user", argv[0],
 	    "destination", argv[1], "provider", provider, "result",

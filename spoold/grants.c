@@ -8,6 +8,10 @@
  * A grant is accepted only with the link token of a live request the
  * daemon itself wrote for that same uid, user and destination, so even a
  * compromised authd can attach tokens only to links users really opened.
+ * A device grant (`cloudspool authorize`) has no link: it is bound to the
+ * uid authd read with SO_PEERCRED and accepted only for a destination
+ * with a device_url (doc/ARCHITECTURE.md weighs that). A revoke request
+ * (`cloudspool revoke`) revokes and shreds that uid's own record.
  */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE
@@ -27,6 +31,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "privs.h"
+#include "revoke.h"
 #include "safefile.h"
 
 #define GRANTS_REFRESH_MARGIN 60	/* refresh tokens this close to expiry */
@@ -181,44 +186,111 @@ grants_event(struct cs_daemon *d, json_t *o)
 	daemon_audit_job(d, name, NULL, f);
 }
 
-/* grants_accept - check a grant against its request, store the token */
+/* grants_store - a token object into the vault as (uid, user, dest) */
 static const char *
-grants_accept(struct cs_daemon *d, json_t *o)
+grants_store(struct cs_daemon *d, uint32_t uid, const char *user,
+    const char *dest, json_t *tok)
 {
-	const char *link = json_string_value(json_object_get(o, "link"));
-	const char *user = json_string_value(json_object_get(o, "user"));
-	const char *dest = json_string_value(json_object_get(o, "destination"));
-	json_t *uid = json_object_get(o, "uid"), *tok = json_object_get(o,
-	    "token");
-	char hash[CS_LINK_HASH_HEX + 1], *tjson;
-	struct cs_consent_req req;
 	struct cs_token t;
+	char *tjson;
 	cs_result r;
 
-	if (link == NULL || cs_consent_hash_hex(link, hash) != CS_OK ||
-	    cs_consent_request_read(d->consent_dirfd, hash, &req) != CS_OK)
-		return "no such consent request";
-	if (user == NULL || dest == NULL || !json_is_integer(uid) ||
-	    strcmp(user, req.user) != 0 || strcmp(dest, req.destination) != 0 ||
-	    json_integer_value(uid) != (json_int_t)req.uid)
-		return "grant does not match its request's user and destination";
-	if (d->now >= req.expires_at)
-		return "consent request expired";
 	if ((tjson = json_dumps(tok, JSON_COMPACT)) == NULL)
 		return "no token";
 	r = cs_token_from_json(tjson, strlen(tjson), &t);
 	cs_token_free(&t);
 	if (r == CS_OK)
-		r = cs_vault_put(&d->vault, req.uid, req.user, req.destination,
+		r = cs_vault_put(&d->vault, uid, user, dest,
 		    (const uint8_t *)tjson, strlen(tjson));
 	cs_free_secret(tjson);
 	if (r != CS_OK)
 		return "token unusable or vault write failed";
-	refresh_forget(d, req.uid, req.destination);
+	/* a refresh of the old grant still running must not touch this one */
+	refresh_forget(d, uid, dest);
+	return NULL;
+}
+
+/* grants_accept - check a grant against its request, store the token */
+static const char *
+grants_accept(struct cs_daemon *d, const struct cs_grant_msg *m)
+{
+	char hash[CS_LINK_HASH_HEX + 1];
+	struct cs_consent_req req;
+	const char *why;
+
+	if (cs_consent_hash_hex(m->link, hash) != CS_OK ||
+	    cs_consent_request_read(d->consent_dirfd, hash, &req) != CS_OK)
+		return "no such consent request";
+	if (strcmp(m->user, req.user) != 0 ||
+	    strcmp(m->destination, req.destination) != 0 || m->uid != req.uid)
+		return "grant does not match its request's user and destination";
+	if (d->now >= req.expires_at)
+		return "consent request expired";
+	if ((why = grants_store(d, req.uid, req.user, req.destination,
+	    m->token)) != NULL)
+		return why;
 	(void)cs_shred(d->consent_dirfd, hash);
-	daemon_audit_job(d, "granted", NULL, json_pack("{s:I, s:o, s:s}",
+	daemon_audit_job(d, "granted", NULL, json_pack("{s:I, s:o, s:s, s:s}",
 	    "uid", (json_int_t)req.uid, "user", cs_audit_str(req.user, 64),
-	    "destination", req.destination));
+	    "destination", req.destination, "via", "link"));
+	return NULL;
+}
+
+/* grants_device_destination - dest when it offers the device grant */
+static const struct cs_destination *
+grants_device_destination(struct cs_daemon *d, const char *dest)
+{
+	const struct cs_destination *ds = cs_revoke_destination(&d->cfg, dest);
+
+	return ds != NULL && cs_destination_get(ds, "device_url") != NULL ?
+	    ds : NULL;
+}
+
+/* grants_device - a device grant: bound to the uid authd saw on its
+ * socket; only for destinations that offer the device grant */
+static const char *
+grants_device(struct cs_daemon *d, const struct cs_grant_msg *m)
+{
+	char user[256], hash[CS_LINK_HASH_HEX + 1];
+	const char *why;
+
+	if (grants_device_destination(d, m->destination) == NULL)
+		return "device grant for a destination without device_url";
+	if (cs_user_name(m->uid, user, sizeof(user)) != CS_OK)
+		return "device grant for a uid with no user";
+	if ((why = grants_store(d, m->uid, user, m->destination, m->token)) !=
+	    NULL)
+		return why;
+	/* a link emailed for this pair has nothing left to do */
+	if (cs_consent_request_find(d->consent_dirfd, m->uid, m->destination,
+	    d->now, hash) == CS_OK)
+		(void)cs_shred(d->consent_dirfd, hash);
+	daemon_audit_job(d, "granted", NULL, json_pack("{s:I, s:o, s:s, s:s}",
+	    "uid", (json_int_t)m->uid, "user", cs_audit_str(user, 64),
+	    "destination", m->destination, "via", "device"));
+	return NULL;
+}
+
+/* grants_revoke - a user's own revocation, as cloudspoolctl revoke does
+ * it (lib/revoke.c), audited as the user's */
+static const char *
+grants_revoke(struct cs_daemon *d, const struct cs_grant_msg *m)
+{
+	const struct cs_destination *ds;
+	const char *provider;
+	char user[256], why[256] = "";
+	cs_result r;
+
+	if ((ds = cs_revoke_destination(&d->cfg, m->destination)) == NULL)
+		return "revoke request for a destination that needs no consent";
+	if (cs_user_name(m->uid, user, sizeof(user)) != CS_OK)
+		return "revoke request for a uid with no user";
+	r = cs_revoke_grant(&d->vault, ds, m->uid, user, &provider, why,
+	    sizeof(why));
+	daemon_audit_job(d, "token-revoked", NULL, json_pack("{s:I, s:o, "
+	    "s:s, s:s, s:s, s:s}", "uid", (json_int_t)m->uid, "user",
+	    cs_audit_str(user, 64), "destination", m->destination, "by",
+	    "user", "provider", provider, "result", cs_strerror(r)));
 	return NULL;
 }
 
@@ -229,7 +301,8 @@ grants_one(struct cs_daemon *d, const char *name)
 	uint8_t *buf;
 	size_t len;
 	char *json = NULL;
-	const char *why = NULL, *kind;
+	const char *why = NULL;
+	struct cs_grant_msg m;
 	json_t *o = NULL;
 
 	if ((buf = malloc(CS_GRANT_MAX + 1)) == NULL)
@@ -242,14 +315,16 @@ grants_one(struct cs_daemon *d, const char *name)
 	else if ((o = json_loads(json, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		why = "grant is not JSON";
 	free(buf);
-	kind = why == NULL ? json_string_value(json_object_get(o, "kind")) :
-	    NULL;
-	if (kind != NULL && strcmp(kind, "event") == 0)
-		grants_event(d, o);
-	else if (kind != NULL && strcmp(kind, "grant") == 0)
-		why = grants_accept(d, o);
-	else if (why == NULL)
-		why = "unknown grant kind";
+	if (why == NULL && cs_grant_parse(o, &m, &why) == CS_OK) {
+		if (m.kind == CS_GRANT_EVENT)
+			grants_event(d, o);
+		else if (m.kind == CS_GRANT_LINK)
+			why = grants_accept(d, &m);
+		else if (m.kind == CS_GRANT_DEVICE)
+			why = grants_device(d, &m);
+		else
+			why = grants_revoke(d, &m);
+	}
 	if (why != NULL)
 		daemon_audit_job(d, "grant-refused", NULL, json_pack("{s:s, "
 		    "s:s}", "file", name, "reason", why));

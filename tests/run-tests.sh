@@ -9,7 +9,8 @@
 #   3. every end-to-end script tests/e2e/t-*.sh, against the installed
 #      programs (./setup.sh install), as root, with real users;
 #   4. the end-to-end scripts that stress the daemon most (CS_E2E_ASAN_SCRIPTS)
-#      again, driving the sanitizer-built cloudspoold from build-asan/;
+#      again, driving the sanitizer-built cloudspoold from build-asan/
+#      (and its cloudspool-authd: t-device's device flows are threads);
 #   5. the fakes of the Drive, Graph and Dropbox upload APIs
 #      (tests/fakes/test-fakes.sh: node and curl, no install needed), then
 #      the uploader's tests tests/upload/t-*.sh, which run cloudspool-upload
@@ -42,7 +43,7 @@ BUILD_DIR=${CS_BUILD_DIR:-$SRC_DIR/build}
 ASAN_DIR=${CS_ASAN_DIR:-$SRC_DIR/build-asan}
 LOG_DIR=$BUILD_DIR/test-logs
 E2E_FILTER=${CS_E2E_FILTER:-t-*.sh}
-E2E_ASAN_SCRIPTS=${CS_E2E_ASAN_SCRIPTS:-t-submit-deliver t-hostile t-crash t-retention t-deliver-net t-deliver-many t-ocr}
+E2E_ASAN_SCRIPTS=${CS_E2E_ASAN_SCRIPTS:-t-submit-deliver t-hostile t-crash t-retention t-deliver-net t-deliver-many t-ocr t-device}
 UNIT_TIMEOUT=300
 E2E_TIMEOUT=900
 ASAN_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
@@ -210,7 +211,8 @@ run_e2e_tests() {
 }
 
 # run_e2e_asan_tests - the e2e scripts that stress the daemon most, again,
-# with the sanitizer-built cloudspoold (installed helpers otherwise); each
+# with the sanitizer-built cloudspoold, and cloudspool-authd where a script
+# starts one (t-device: its threads), installed helpers otherwise; each
 # script ends with a check that the daemon logs hold no sanitizer report.
 # Leak checks are off here: LeakSanitizer cannot inspect a process that
 # dropped its privileges; libfaketime's preload may precede the ASan runtime.
@@ -226,6 +228,7 @@ run_e2e_asan_tests() {
 		printf '# --- %s (asan daemon)\n' "$name"
 		run_logged "$LOG_DIR/e2e-asan-$name.log" "$E2E_TIMEOUT" \
 			env CS_DAEMON="$ASAN_DIR/cloudspoold" \
+			CS_AUTHD="$ASAN_DIR/cloudspool-authd" \
 			ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0 \
 			UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 			bash "$SRC_DIR/tests/e2e/$name.sh"

@@ -2,7 +2,8 @@
 //   an OAuth2/OIDC authorization server (oidc-provider) over HTTPS with
 //   PKCE required, client_secret_post, refresh tokens (offline_access),
 //   revocation, introspection (for the Drive fake that checks the bearer
-//   tokens of deliveries), and its development login and consent pages;
+//   tokens of deliveries), the device grant (client cloudspool-device),
+//   and its development login, consent and user-code pages;
 //   an SMTP server (smtp-server) offering STARTTLS, capturing every
 //   message as MAILDIR/NNN.eml.
 // usage: node peers.mjs CERT KEY OIDC_PORT SMTP_PORT REDIRECT_URI MAILDIR
@@ -26,6 +27,17 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_post',
     scope: 'openid offline_access',
   }, {
+    // the device grant (RFC 8628) of `cloudspool authorize`
+    // (tests/e2e/t-device.sh): its own client, so that the link flow's
+    // client above stays exactly what t-consent tests
+    client_id: 'cloudspool-device',
+    client_secret: 'cloudspool-test-secret',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_post',
+    scope: 'openid offline_access',
+  }, {
     // the Drive fake (tests/fakes/drive.js) checks bearer tokens here
     // (RFC 7662 introspection, HTTP Basic)
     client_id: 'drive-fake',
@@ -37,7 +49,7 @@ const provider = new Provider(issuer, {
   }],
   pkce: { required: () => true, methods: ['S256'] },
   features: { revocation: { enabled: true }, introspection: { enabled: true },
-    devInteractions: { enabled: true } },
+    devInteractions: { enabled: true }, deviceFlow: { enabled: true } },
   scopes: ['openid', 'offline_access'],
   ttl: { AccessToken: 30, AuthorizationCode: 120, RefreshToken: 86400 },
   cookies: { keys: ['cloudspool-consent-test-cookie-key'] },
