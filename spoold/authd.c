@@ -212,6 +212,8 @@ main(int argc, char **argv)
 	if (geteuid() == 0 && cs_lookup_user(a.cfg.auth.auth_user, &auth_uid,
 	    &auth_gid) != CS_OK)
 		cs_die(EX_NOUSER, "no user %s (auth_user)", a.cfg.auth.auth_user);
+	if (authd_load_secrets(&a, err, sizeof(err)) != CS_OK)
+		cs_die(EX_CONFIG, "%s", err);
 	authd_folders(&a, auth_uid, auth_gid);
 	if (authd_sock_open(&a, auth_uid, auth_gid, err, sizeof(err)) != CS_OK)
 		cs_die(EX_OSERR, "device socket: %s", err);
@@ -234,6 +236,7 @@ main(int argc, char **argv)
 	free(key);
 	free(cert);
 	curl_global_cleanup();
+	authd_free_secrets(&a);
 	cs_config_free(&a.cfg);
 	return status;
 }

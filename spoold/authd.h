@@ -27,6 +27,8 @@ struct authd {
 	int pending_dirfd;		/* STATE/pending: state -> PKCE */
 	int claimed_dirfd;		/* STATE/claimed: consumed states */
 	uint8_t vault_pk[CS_X25519_LEN];
+	char **client_secrets;		/* per destination, read as root at
+					 * start (NULL entry: none) */
 	int64_t state_lifetime;		/* seconds a state stays usable */
 	int64_t (*now)(void);		/* the wall clock (tests move it) */
 	int sock_fd;			/* device_socket, listening; -1: none */
@@ -67,6 +69,16 @@ void authd_callback(struct authd *a, const char *code, const char *state,
 /* authd_event - seal an audit event to the daemon (grants folder) */
 void authd_event(struct authd *a, const char *event, const char *reason,
     const char *user, const char *destination, const char *remote);
+
+/* authd_load_secrets - read every destination's client_secret_file
+ * while still root, so the files can stay root:cloudspool 0640 (the
+ * daemon's refresh reads them too) and authd's own user never needs read
+ * access; a badly protected file stops authd with why */
+#define AUTHD_SECRET_MAX 1024
+cs_result authd_load_secrets(struct authd *a, char *why, size_t whylen);
+
+/* authd_free_secrets - wipe and free them */
+void authd_free_secrets(struct authd *a);
 
 /* authd_client - the OAuth client of destination name (it must have a
  * token_url); secret receives its client secret (wipe after use) */

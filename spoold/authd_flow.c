@@ -34,6 +34,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "safefile.h"
+#include "secretfile.h"
 
 #define AUTHD_SECRET_MAX 1024
 #define AUTHD_STATE_MAX 4096
@@ -71,19 +72,48 @@ authd_fail(struct authd_answer *ans, unsigned status, enum authd_page page)
 	ans->location = NULL;
 }
 
-/* authd_read_secret - the first line of a secret file */
-static cs_result
-authd_read_secret(const char *path, char *out, size_t cap)
+/* authd_load_secrets - see authd.h */
+cs_result
+authd_load_secrets(struct authd *a, char *why, size_t whylen)
 {
-	size_t len;
+	char buf[AUTHD_SECRET_MAX];
+	const char *file;
+	size_t i;
 	cs_result r;
 
-	r = cs_read_small_file(AT_FDCWD, path, out, cap - 1, &len);
-	if (r != CS_OK)
-		return r;
-	out[len] = '\0';
-	out[strcspn(out, "\r\n")] = '\0';
+	if (a->cfg.ndestinations == 0)
+		return CS_OK;
+	if ((a->client_secrets = calloc(a->cfg.ndestinations,
+	    sizeof(*a->client_secrets))) == NULL)
+		return CS_ERR_NOMEM;
+	for (i = 0; i < a->cfg.ndestinations; i++) {
+		file = cs_destination_get(&a->cfg.destinations[i],
+		    "client_secret_file");
+		if (file == NULL)
+			continue;
+		r = cs_secret_file_read(file, buf, sizeof(buf), why, whylen);
+		if (r == CS_OK && (a->client_secrets[i] = strdup(buf)) == NULL)
+			r = CS_ERR_NOMEM;
+		cs_wipe(buf, sizeof(buf));
+		if (r != CS_OK)
+			return r;
+	}
 	return CS_OK;
+}
+
+/* authd_free_secrets - wipe and free what authd_load_secrets read */
+void
+authd_free_secrets(struct authd *a)
+{
+	size_t i;
+
+	if (a->client_secrets == NULL)
+		return;
+	for (i = 0; i < a->cfg.ndestinations; i++)
+		if (a->client_secrets[i] != NULL)
+			cs_free_secret(a->client_secrets[i]);
+	free(a->client_secrets);
+	a->client_secrets = NULL;
 }
 
 /* authd_client - see authd.h */
@@ -92,12 +122,15 @@ authd_client(struct authd *a, const char *name, struct cs_oauth_client *c,
     char *secret, size_t cap, char *redirect, size_t rcap)
 {
 	const struct cs_destination *d = NULL;
-	const char *file;
+	const char *known = NULL;
 	size_t i;
 
 	for (i = 0; i < a->cfg.ndestinations; i++)
-		if (strcmp(a->cfg.destinations[i].name, name) == 0)
+		if (strcmp(a->cfg.destinations[i].name, name) == 0) {
 			d = &a->cfg.destinations[i];
+			known = a->client_secrets != NULL ?
+			    a->client_secrets[i] : NULL;
+		}
 	if (d == NULL || cs_destination_get(d, "token_url") == NULL)
 		return CS_ERR_NOTFOUND;
 	memset(c, 0, sizeof(*c));
@@ -111,9 +144,10 @@ authd_client(struct authd *a, const char *name, struct cs_oauth_client *c,
 	(void)snprintf(redirect, rcap, "%s/callback", a->cfg.auth.callback_url);
 	c->redirect_uri = redirect;
 	secret[0] = '\0';
-	if ((file = cs_destination_get(d, "client_secret_file")) != NULL) {
-		if (authd_read_secret(file, secret, cap) != CS_OK)
-			return CS_ERR_CONFIG;
+	if (known != NULL) {
+		if (strlen(known) >= cap)
+			return CS_ERR_TOOBIG;
+		memcpy(secret, known, strlen(known) + 1);
 		c->client_secret = secret;
 	}
 	return CS_OK;

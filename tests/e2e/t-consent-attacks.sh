@@ -80,7 +80,9 @@ make_tls() {
 	chmod 0644 "$d"/*.pem "$d/server.key" "$d/wrong.key" "$d/self.key"
 	chmod 0600 "$d/ca.key"
 	printf 'cloudspool-test-secret\n' >"$TEST_ROOT/client-secret"
-	chmod 0644 "$TEST_ROOT/client-secret"
+	# read by authd as root at its start and by the daemon (cloudspool)
+	chown root:cloudspool "$TEST_ROOT/client-secret"
+	chmod 0640 "$TEST_ROOT/client-secret"
 }
 
 # gdrive_dest NAME TOKEN_PORT - a Drive destination whose token endpoint
@@ -330,6 +332,15 @@ done
 ok_if "cloudspoold has no refresh code of its own (cs_oauth_refresh only in cloudspool-upload)" \
 	bash -c "nm '$DAEMON' >/dev/null 2>&1 && ! nm '$DAEMON' | grep -q 'cs_oauth_refresh'"
 ok_if "the daemon is still running" daemon_alive
+
+# a client secret any local user may read stops authd at its start, with
+# a line naming the file and the mode (it reads secrets as root, once)
+cp -p "$TEST_ROOT/client-secret" "$TEST_ROOT/open-secret"
+chmod 0644 "$TEST_ROOT/open-secret"
+sed "s|^client_secret_file = .*|client_secret_file = $TEST_ROOT/open-secret|" "$CONF" >"$TEST_ROOT/open.conf"
+run_cmd timeout 20 "$AUTHD" -c "$TEST_ROOT/open.conf" -e
+ok_if "authd refuses a world-readable client secret: exit $RUN_STATUS, one line naming it" \
+	bash -c "[ $RUN_STATUS -eq 78 ] && grep -q 'open-secret is mode 0644: it must be 0600 or 0640' <<<\"\$1\"" _ "$RUN_ERR"
 
 stop_daemon
 stop_peers

@@ -71,7 +71,9 @@ make_tls() {
 	# the client secret: authd (cloudspool-auth) and the daemon
 	# (cloudspool) both read it; a site would use a shared group
 	printf 'cloudspool-test-secret\n' >"$TEST_ROOT/client-secret"
-	chmod 0644 "$TEST_ROOT/client-secret"
+	# read by authd as root at its start and by the daemon (cloudspool)
+	chown root:cloudspool "$TEST_ROOT/client-secret"
+	chmod 0640 "$TEST_ROOT/client-secret"
 }
 
 # consent_config - the standard config plus destination cloud, action c,

@@ -70,7 +70,9 @@ make_tls() {
 	chmod 0600 "$d/ca.key"
 	# authd (cloudspool-auth) and the daemon (cloudspool) both read it
 	printf 'cloudspool-test-secret\n' >"$TEST_ROOT/client-secret"
-	chmod 0644 "$TEST_ROOT/client-secret"
+	# read by authd as root at its start and by the daemon (cloudspool)
+	chown root:cloudspool "$TEST_ROOT/client-secret"
+	chmod 0640 "$TEST_ROOT/client-secret"
 }
 
 # device_config - the standard config, destinations cloud (device grant)
