@@ -325,6 +325,22 @@ cs_token_from_json(const char *json, size_t len, struct cs_token *t)
 	return r;
 }
 
+/* cs_json_wipe - see oauth.h */
+void
+cs_json_wipe(json_t *v)
+{
+	const char *key;
+	json_t *m;
+
+	if (json_is_string(v)) {
+		/* jansson owns a private copy; wiping it in place is safe */
+		cs_wipe((char *)json_string_value(v), json_string_length(v));
+		return;
+	}
+	json_object_foreach(v, key, m)
+		cs_json_wipe(m);
+}
+
 /* cs_free_secret - wipe, then free */
 void
 cs_free_secret(char *s)

@@ -123,6 +123,11 @@ void cs_token_free(struct cs_token *t);
 /* cs_device_auth_free - free every member */
 void cs_device_auth_free(struct cs_device_auth *dev);
 
+/* cs_json_wipe - overwrite every string inside a jansson value in place
+ * (tokens and client secrets pass through jansson's private copies) */
+struct json_t;
+void cs_json_wipe(struct json_t *v);
+
 /* cs_free_secret - wipe a NUL-terminated string, then free it */
 void cs_free_secret(char *s);
 

@@ -82,22 +82,6 @@ refresh_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* refresh_wipe_json - overwrite every string inside v in place (the
- * token and the client secret pass through jansson's copies) */
-static void
-refresh_wipe_json(json_t *v)
-{
-	const char *key;
-	json_t *m;
-
-	if (json_is_string(v)) {
-		cs_wipe((char *)json_string_value(v), json_string_length(v));
-		return;
-	}
-	json_object_foreach(v, key, m)
-		refresh_wipe_json(m);
-}
-
 /* refresh_find - the slot of (uid, dest), or NULL */
 static struct refresh_slot *
 refresh_find(struct cs_daemon *d, uint32_t uid, const char *dest)
@@ -195,7 +179,7 @@ refresh_request(struct cs_daemon *d, const char *dest, const uint8_t *tok,
 		text = NULL;
 	}
 	/* the request held the refresh token and the client secret */
-	refresh_wipe_json(req);
+	cs_json_wipe(req);
 	json_decref(req);
 	return text;
 }
@@ -406,7 +390,7 @@ refresh_message(struct cs_daemon *d, struct refresh_slot *s, const char *buf,
 		refresh_finish(d, s, CS_ERR_TEMP, "the refresh helper sent an "
 		    "unknown message");
 	if (msg != NULL)
-		refresh_wipe_json(msg);
+		cs_json_wipe(msg);
 	json_decref(msg);
 }
 

@@ -77,7 +77,7 @@ up_refresh_answer(cs_result r, const struct cs_token *nt, const char *why)
 	if (msg == NULL)
 		return CS_ERR_NOMEM;
 	sr = up_ctl_send(UP_CTL_FD, msg);
-	up_wipe_strings(json_object_get(msg, "token"));
+	cs_json_wipe(json_object_get(msg, "token"));
 	json_decref(msg);
 	return sr;
 }

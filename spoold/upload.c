@@ -44,6 +44,7 @@
 #include <curl/curl.h>
 
 #include "crypto.h"
+#include "oauth.h"
 #include "provider.h"
 #include "up_http.h"
 #include "upload.h"
@@ -164,22 +165,6 @@ upload_final(const struct up_ctx *ctx)
 	return r;
 }
 
-/* up_wipe_strings - see upload.h */
-void
-up_wipe_strings(json_t *v)
-{
-	const char *key;
-	json_t *m;
-
-	if (json_is_string(v)) {
-		/* jansson owns a private copy; wiping it in place is safe */
-		cs_wipe((char *)json_string_value(v), json_string_length(v));
-		return;
-	}
-	json_object_foreach(v, key, m)
-		up_wipe_strings(m);
-}
-
 /* upload_run - everything after the request was read */
 static int
 upload_run(struct up_ctx *ctx)
@@ -267,8 +252,8 @@ main(void)
 	else
 		rc = upload_parse(&ctx, req, size) == 0 ? upload_run(&ctx) :
 		    EX_USAGE;
-	up_wipe_strings(json_object_get(req, "secrets"));
-	up_wipe_strings(json_object_get(req, "token"));
+	cs_json_wipe(json_object_get(req, "secrets"));
+	cs_json_wipe(json_object_get(req, "token"));
 	json_decref(req);
 	curl_global_cleanup();
 	return rc;

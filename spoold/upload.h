@@ -27,8 +27,6 @@ cs_result up_ctl_recv(int fd, json_t **out);
  * A kernel without Landlock is reported in *why but not fatal. */
 cs_result up_sandbox_enter(const char *ca_file, char *why, size_t whylen);
 
-/* up_wipe_strings - overwrite every string inside v (secrets) in place */
-void up_wipe_strings(json_t *v);
 
 /* up_refresh_run - the "refresh" operation on request req (up_refresh.c):
  * sandbox, one refresh_token grant, one answer; the exit status */
