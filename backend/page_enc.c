@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "g4.h"
 #include "page_enc.h"
 
 #define PE_ZBUF (256 * 1024)	/* one Deflate block (<= CS_PAGE_BLOCK_MAX) */
@@ -205,22 +206,26 @@ pe_zend(struct page_enc *e)
 static int
 pe_g4_end(struct page_enc *e)
 {
-	uint8_t *g4 = NULL;
-	size_t g4len = 0, bpl = e->in.bytes_per_line;
+	struct buf g4 = { 0 };
+	size_t bpl = e->in.bytes_per_line;
 	uint32_t y;
 	int rc;
 
-	if (page_g4_encode(e->page, e->in.width, e->in.height, bpl, &g4,
-	    &g4len) < 0)
+	if (g4_encode_rows(e->page, e->in.width, e->in.height, bpl, &g4) < 0 ||
+	    g4.failed) {
+		buf_free(&g4);
 		return pe_fail(e, "CCITT G4 encoding failed");
-	if (g4len <= (uint64_t)cs_page_min_bpl(&e->in) * e->in.height) {
+	}
+	if (g4.len <= (uint64_t)cs_page_min_bpl(&e->in) * e->in.height) {
 		rc = pe_header(e, CS_PAGE_ENC_G4);
 		if (rc == 0)
-			rc = pe_blocks(e, g4, g4len);
-		free(g4);
+			rc = pe_blocks(e, g4.p, g4.len);
+		memset(g4.p, 0, g4.len);
+		buf_free(&g4);
 		return rc;
 	}
-	free(g4);
+	memset(g4.p, 0, g4.len);
+	buf_free(&g4);
 	if ((rc = pe_zbegin(e)) != 0)
 		return rc;
 	for (y = 0; y < e->in.height; y++)

@@ -64,12 +64,6 @@ int page_enc_write(struct page_enc *e, const void *p, size_t len);
 /* page_enc_free - release, wiping what held pixels */
 void page_enc_free(struct page_enc *e);
 
-/* page_g4_encode - a bilevel page (h rows of bpl bytes, 1 = black) as raw
- * CCITT G4 into a malloc'd *out; 0 or -1. libtiff writes into memory
- * (TIFFClientOpen), never a file. (page_g4.c) */
-int page_g4_encode(const uint8_t *page, uint32_t w, uint32_t h, size_t bpl,
-    uint8_t **out, size_t *outlen);
-
 /* page_jpeg_begin - a JPEG of w x h, 1 or 3 channels, at quality; NULL
  * on failure (page_jpeg.c) */
 struct page_jpeg *page_jpeg_begin(uint32_t w, uint32_t h, int channels,

@@ -79,7 +79,7 @@ if command -v clang >/dev/null; then
 		-I"$SRC_DIR/lib" -I"$SRC_DIR/filters" $(pkg-config --cflags lept libtiff-4) \
 		"$HERE/fuzz_decode.c" "$SRC_DIR/filters/source.c" "$SRC_DIR/filters/clean.c" \
 		"$SRC_DIR/filters/source_pages.c" "$SRC_DIR/filters/encode.c" \
-		"$SRC_DIR/filters/buf.c" "$SRC_DIR/lib/pagestream.c" \
+		"$SRC_DIR/filters/buf.c" "$SRC_DIR/filters/g4.c" "$SRC_DIR/lib/pagestream.c" \
 		$(pkg-config --libs lept libtiff-4 zlib) -lm -o "$FZ/fuzz_decode" 2>"$FZ/build.log"
 	ok $? "libFuzzer harness builds with clang"
 	if [ -x "$FZ/fuzz_decode" ]; then
