@@ -36,19 +36,10 @@
 
 #include <ini.h>
 
-#include "config.h"
+#include "config_int.h"
 
 #define CONFIG_NSS_BUFMAX	(1024 * 1024)	/* largest passwd/group entry */
 #define CONFIG_GROUPS_MAX	65536		/* most groups of one user */
-
-/*
- * Defined in config_check.c. It is internal to lib/config*.c, and config.h
- * is the fixed public interface, so the prototype is repeated there.
- */
-cs_result config_check_build(struct cs_config *cfg,
-    const struct cs_setting *tok, size_t ntok, unsigned *line, char *why,
-    size_t whylen);
-void config_auth_free(struct cs_auth_config *a);	/* config_auth.c */
 
 struct config_read {
 	const char *path;

@@ -15,13 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_int.h"
 
-int config_auth_key(struct cs_auth_config *a, const char *key,
-    const char *value, char *why, size_t whylen);
-int config_auth_check(const struct cs_auth_config *a, char *why,
-    size_t whylen);
-void config_auth_free(struct cs_auth_config *a);
 
 enum auth_kind { AUTH_TEXT, AUTH_PATH, AUTH_PORT, AUTH_HTTPS, AUTH_SMTP,
     AUTH_RULE, AUTH_LOCALE };

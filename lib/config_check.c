@@ -3,8 +3,8 @@
  * meaning: sections, names, keys, values, defaults, and the destination
  * each action names.
  *
- * The keys of [spool], [retention] and [action NAME] are tables (key, type,
- * where the value goes), so a new key is one row. The provider keys of
+ * The keys of [spool], [retention] and [action NAME] are tables in
+ * config_keys.c, so a new key is one row. The provider keys of
  * [destination NAME] are checked by the provider's table, config_provider.c.
  * The first problem stops the check; its line and text go back to config.c.
  */
@@ -19,136 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config_int.h"
 
 #define CHECK_NAME_MAX		64	/* destination and action names */
-#define NITEMS(a)		(sizeof(a) / sizeof((a)[0]))
-
-/*
- * Internal to lib/config*.c; config.h is the fixed public interface, so
- * these prototypes are repeated in config.c and config_provider.c.
- */
-cs_result config_check_build(struct cs_config *cfg,
-    const struct cs_setting *tok, size_t ntok, unsigned *line, char *why,
-    size_t whylen);
-int config_auth_key(struct cs_auth_config *a, const char *key,
-    const char *value, char *why, size_t whylen);	/* config_auth.c */
-int config_auth_check(const struct cs_auth_config *a, char *why,
-    size_t whylen);					/* config_auth.c */
-cs_result config_provider_check(struct cs_destination *d,
-    unsigned provider_line, unsigned *line, char *why, size_t whylen);
-
-enum check_kind {
-	CHECK_SPOOL,
-	CHECK_RETENTION,
-	CHECK_DESTINATION,
-	CHECK_ACTION,
-	CHECK_AUTHORIZATION	/* keys: config_auth.c */
-};
-
-enum check_type {
-	CHECK_TEXT,		/* anything, even empty */
-	CHECK_LINE,		/* anything but empty (blanks allowed) */
-	CHECK_WORD,		/* one name: not empty, no blanks */
-	CHECK_PATH,		/* an absolute path */
-	CHECK_LIST,		/* blank-separated names */
-	CHECK_SIZE,
-	CHECK_COUNT,
-	CHECK_DURATION,
-	CHECK_YESNO,		/* yes or no, into an int */
-	CHECK_BLANK,		/* yes, no or a level, into a uint64_t */
-	CHECK_BARCODE,		/* yes (PATCHT), no, or the separator's text */
-	CHECK_LANG,		/* LANG[+LANG], each [a-z_]+ */
-	CHECK_PAGECOMP		/* none, lossless or jpeg, into an int */
-};
-
-/* A key of [spool], [retention] or [action NAME], stored at off. */
-struct check_field {
-	const char *key;
-	enum check_type type;
-	size_t off;
-	size_t noff;		/* CHECK_LIST: where the count goes */
-	uint64_t min;		/* numeric types: smallest value allowed */
-	uint64_t max;		/* CHECK_COUNT: largest allowed; 0: none */
-};
-
-#define FIELD(k, t, s, f, m)	{ k, t, offsetof(s, f), 0, m, 0 }
-#define RANGE(k, s, f, lo, hi)	{ k, CHECK_COUNT, offsetof(s, f), 0, lo, hi }
-#define LIST(k, s, f, n)	\
-	{ k, CHECK_LIST, offsetof(s, f), offsetof(s, n), 0, 0 }
-#define CONF(k, t, f, m)	FIELD(k, t, struct cs_config, f, m)
-
-static const struct check_field check_spool_fields[] = {
-	CONF("directory", CHECK_PATH, spool_dir, 0),
-	CONF("daemon_user", CHECK_WORD, daemon_user, 0),
-	CONF("drop_group", CHECK_WORD, drop_group, 0),
-	LIST("trusted_submitters", struct cs_config, trusted_submitters,
-	    ntrusted),
-	CONF("max_job_size", CHECK_SIZE, max_job_size, 1),
-	CONF("max_jobs_per_user", CHECK_COUNT, max_jobs_per_user, 1),
-	CONF("max_pages", CHECK_COUNT, max_pages, 1),
-	CONF("min_free_space", CHECK_SIZE, min_free_space, 0),
-	CONF("tick", CHECK_DURATION, tick, 1),
-	CONF("workers", CHECK_COUNT, workers, 1),
-};
-
-static const struct check_field check_retention_fields[] = {
-	CONF("authorization_hold", CHECK_DURATION, authorization_hold, 1),
-	CONF("delivery_window", CHECK_DURATION, delivery_window, 1),
-	CONF("key_rotation", CHECK_DURATION, key_rotation, 1),
-	CONF("retry_initial", CHECK_DURATION, retry_initial, 1),
-	CONF("retry_max", CHECK_DURATION, retry_max, 1),
-	CONF("stale_incoming", CHECK_DURATION, stale_incoming, 1),
-};
-
-/*
- * An action with neither users nor groups permits nobody. That is a fair
- * way to switch an action off, so it is not an error.
- */
-static const struct check_field check_action_fields[] = {
-	FIELD("destination", CHECK_WORD, struct cs_action, destination_name,
-	    0),
-	FIELD("description", CHECK_TEXT, struct cs_action, description, 0),
-	LIST("users", struct cs_action, users, nusers),
-	LIST("groups", struct cs_action, groups, ngroups),
-	/* SANE names may hold blanks ("airscan:e0:Canon MF740") */
-	FIELD("device", CHECK_LINE, struct cs_action, device, 0),
-	/* document processing: cs_action_filter_args renders them */
-	FIELD("deskew", CHECK_YESNO, struct cs_action, deskew, 0),
-	FIELD("despeckle", CHECK_YESNO, struct cs_action, despeckle, 0),
-	FIELD("remove_blank", CHECK_BLANK, struct cs_action, remove_blank, 0),
-	FIELD("split_blank", CHECK_YESNO, struct cs_action, split_blank, 0),
-	RANGE("split_every", struct cs_action, split_every, 1, 1000000),
-	FIELD("split_barcode", CHECK_BARCODE, struct cs_action, split_barcode,
-	    0),
-	FIELD("ocr", CHECK_LANG, struct cs_action, ocr, 0),
-	RANGE("quality", struct cs_action, quality, 1, 100),
-	FIELD("deliver_removed", CHECK_YESNO, struct cs_action,
-	    deliver_removed, 0),
-	RANGE("jobs", struct cs_action, jobs, 1, 64),
-	/* how pages are stored in the spool (cloudspool scan) */
-	FIELD("page_compression", CHECK_PAGECOMP, struct cs_action,
-	    page_compression, 0),
-	RANGE("page_quality", struct cs_action, page_quality, 1, 100),
-};
-
-struct check_section {
-	const char *word;
-	enum check_kind kind;
-	const struct check_field *fields;	/* NULL: provider keys */
-	size_t nfields;
-};
-
-static const struct check_section check_sections[] = {
-	{ "spool", CHECK_SPOOL, check_spool_fields,
-	    NITEMS(check_spool_fields) },
-	{ "retention", CHECK_RETENTION, check_retention_fields,
-	    NITEMS(check_retention_fields) },
-	{ "destination", CHECK_DESTINATION, NULL, 0 },
-	{ "action", CHECK_ACTION, check_action_fields,
-	    NITEMS(check_action_fields) },
-	{ "authorization", CHECK_AUTHORIZATION, NULL, 0 },
-};
 
 struct check {
 	struct cs_config *cfg;
@@ -592,7 +465,7 @@ check_section(struct check *c, const struct cs_setting *t)
 		name++;
 	c->sect = NULL;
 	c->hdr = t;
-	for (i = 0; i < NITEMS(check_sections); i++)
+	for (i = 0; i < check_nsections; i++)
 		if (strlen(check_sections[i].word) == wlen &&
 		    strncmp(check_sections[i].word, t->value, wlen) == 0)
 			c->sect = &check_sections[i];

@@ -17,15 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_int.h"
 #include "mail.h"
 
-/*
- * Internal to lib/config*.c; config.h is the fixed public interface, so the
- * prototype is repeated in config_check.c, its caller.
- */
-cs_result config_provider_check(struct cs_destination *d,
-    unsigned provider_line, unsigned *line, char *why, size_t whylen);
 
 struct provider_key {
 	const char *key;
