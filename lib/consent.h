@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
+#include "config.h"
 #include "crypto.h"
 #include "result.h"
 
@@ -121,5 +122,10 @@ cs_result cs_grant_device_json(uint32_t uid, const char *destination,
 /* cs_grant_revoke_json - a "revoke" request's plaintext; *out malloc'd */
 cs_result cs_grant_revoke_json(uint32_t uid, const char *destination,
     char **out);
+
+/* cs_consent_destination - the destination named name when it needs
+ * consent (has a token_url); NULL otherwise (consent_kind.c) */
+const struct cs_destination *cs_consent_destination(
+    const struct cs_config *cfg, const char *name);
 
 #endif

@@ -143,3 +143,16 @@ cs_grant_revoke_json(uint32_t uid, const char *destination, char **out)
 	return kind_dump(json_pack("{s:s, s:I, s:s}", "kind", "revoke", "uid",
 	    (json_int_t)uid, "destination", destination), out);
 }
+
+/* cs_consent_destination - see consent.h */
+const struct cs_destination *
+cs_consent_destination(const struct cs_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndestinations; i++)
+		if (strcmp(cfg->destinations[i].name, name) == 0)
+			return cs_destination_get(&cfg->destinations[i],
+			    "token_url") != NULL ? &cfg->destinations[i] : NULL;
+	return NULL;
+}

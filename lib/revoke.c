@@ -14,19 +14,6 @@
 
 #define REVOKE_SECRET_MAX 1024
 
-/* cs_revoke_destination - see revoke.h */
-const struct cs_destination *
-cs_revoke_destination(const struct cs_config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->ndestinations; i++)
-		if (strcmp(cfg->destinations[i].name, name) == 0)
-			return cs_destination_get(&cfg->destinations[i],
-			    "token_url") != NULL ? &cfg->destinations[i] : NULL;
-	return NULL;
-}
-
 /* revoke_client - d's OAuth client for revocation; secret gets the
  * client secret (wipe it after use) */
 static void

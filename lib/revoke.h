@@ -16,11 +16,6 @@
 #include "result.h"
 #include "vault.h"
 
-/* cs_revoke_destination - the destination named name when it needs
- * consent (has a token_url); NULL otherwise */
-const struct cs_destination *cs_revoke_destination(
-    const struct cs_config *cfg, const char *name);
-
 /* cs_revoke_grant - revoke at the provider, then shred the record of
  * (uid, dest). *provider receives what the provider step came to
  * ("revoked", "no revoke_url", or why it failed; it may point into why).

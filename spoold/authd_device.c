@@ -225,7 +225,7 @@ authd_flow_thread(void *arg)
 static const char *
 authd_device_refusal(struct authd *a, const char *dest, const char **code)
 {
-	const struct cs_destination *d = cs_revoke_destination(&a->cfg, dest);
+	const struct cs_destination *d = cs_consent_destination(&a->cfg, dest);
 
 	*code = d == NULL ? "unknown" : "no_device";
 	if (d == NULL)

@@ -145,7 +145,7 @@ authd_sock_revoke(struct authd *a, int fd, uint32_t uid, const char *user,
 {
 	char line[CS_AUTHMSG_MAX], *json;
 
-	if (cs_revoke_destination(&a->cfg, dest) == NULL) {
+	if (cs_consent_destination(&a->cfg, dest) == NULL) {
 		authd_sock_error(fd, "unknown", "no destination of that name "
 		    "needs consent");
 		return;

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "consent.h"
 #include "ctl.h"
 #include "log.h"
 #include "oauth.h"
@@ -79,7 +80,7 @@ ctl_revoke(struct ctl *c, int argc, char **argv)
 		cs_log(LOG_ERR, "no user %.64s", argv[0]);
 		return EX_NOUSER;
 	}
-	if ((d = cs_revoke_destination(&c->cfg, argv[1])) == NULL) {
+	if ((d = cs_consent_destination(&c->cfg, argv[1])) == NULL) {
 		cs_log(LOG_ERR, "no destination %.64s that needs consent",
 		    argv[1]);
 		return EX_USAGE;

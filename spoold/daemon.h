@@ -351,6 +351,13 @@ cs_result refresh_start(struct cs_daemon *d, uint32_t uid, const char *user,
     const char *destination, const char *job, const uint8_t *tok,
     size_t toklen, char *why, size_t whylen);
 
+/* refresh_start_revoke - revoke the token tok (the record, already
+ * shredded, held it) at the destination's revoke_url in a child like a
+ * refresh's; its outcome is audited token-revoked-at-provider */
+cs_result refresh_start_revoke(struct cs_daemon *d, uint32_t uid,
+    const char *user, const char *dest, const uint8_t *tok, size_t toklen,
+    char *why, size_t whylen);
+
 /* refresh_forget - a new grant for (uid, destination) was stored: an
  * old refresh outcome no longer applies, and a running refresh's answer
  * will be discarded (its invalid_grant must not delete the new grant) */

@@ -31,7 +31,6 @@
 #include "log.h"
 #include "oauth.h"
 #include "privs.h"
-#include "revoke.h"
 #include "safefile.h"
 
 #define GRANTS_REFRESH_MARGIN 60	/* refresh tokens this close to expiry */
@@ -240,7 +239,7 @@ grants_accept(struct cs_daemon *d, const struct cs_grant_msg *m)
 static const struct cs_destination *
 grants_device_destination(struct cs_daemon *d, const char *dest)
 {
-	const struct cs_destination *ds = cs_revoke_destination(&d->cfg, dest);
+	const struct cs_destination *ds = cs_consent_destination(&d->cfg, dest);
 
 	return ds != NULL && cs_destination_get(ds, "device_url") != NULL ?
 	    ds : NULL;
@@ -271,22 +270,42 @@ grants_device(struct cs_daemon *d, const struct cs_grant_msg *m)
 	return NULL;
 }
 
-/* grants_revoke - a user's own revocation, as cloudspoolctl revoke does
- * it (lib/revoke.c), audited as the user's */
+/* grants_revoke - a user's own revocation: the record is read (audited,
+ * why "revocation") and shredded at once, here; the provider's RFC 7009
+ * revocation of its refresh token runs in a child like a refresh (the
+ * daemon speaks no HTTP), audited token-revoked-at-provider when done */
 static const char *
 grants_revoke(struct cs_daemon *d, const struct cs_grant_msg *m)
 {
 	const struct cs_destination *ds;
-	const char *provider;
+	const char *provider = "no revoke_url";
 	char user[256], why[256] = "";
-	cs_result r;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	cs_result r, rr;
 
-	if ((ds = cs_revoke_destination(&d->cfg, m->destination)) == NULL)
+	if ((ds = cs_consent_destination(&d->cfg, m->destination)) == NULL)
 		return "revoke request for a destination that needs no consent";
 	if (cs_user_name(m->uid, user, sizeof(user)) != CS_OK)
 		return "revoke request for a uid with no user";
-	r = cs_revoke_grant(&d->vault, ds, m->uid, user, &provider, why,
-	    sizeof(why));
+	rr = cs_vault_get(&d->vault, m->uid, user, m->destination,
+	    "revocation", NULL, &data, &len);
+	/* shredded whatever the provider will say: a provider that is down
+	 * must not keep the grant alive here */
+	r = cs_vault_delete(&d->vault, m->uid, m->destination);
+	if (r == CS_ERR_NOTFOUND)
+		provider = "not called: no record";
+	else if (rr != CS_OK)
+		provider = "not called: the record did not open";
+	else if (cs_destination_get(ds, "revoke_url") != NULL) {
+		provider = refresh_start_revoke(d, m->uid, user,
+		    m->destination, data, len, why, sizeof(why)) == CS_OK ?
+		    "requested" : why;
+	}
+	if (data != NULL) {
+		cs_wipe(data, len);
+		free(data);
+	}
 	daemon_audit_job(d, "token-revoked", NULL, json_pack("{s:I, s:o, "
 	    "s:s, s:s, s:s, s:s}", "uid", (json_int_t)m->uid, "user",
 	    cs_audit_str(user, 64), "destination", m->destination, "by",

@@ -65,6 +65,9 @@ struct refresh_slot {
 	int fd;				/* control socket, -1 once closed */
 	int answered;			/* the one answer arrived */
 	int superseded;			/* a new grant came meanwhile */
+	int revoke;			/* an RFC 7009 revocation, not a
+					 * refresh: its outcome is only
+					 * audited (the record is gone) */
 	int64_t kill_at_ms;		/* monotonic deadline of the child */
 	int64_t until;			/* wall clock: end of FAILED or DONE */
 	cs_result result;
@@ -90,6 +93,7 @@ refresh_find(struct cs_daemon *d, uint32_t uid, const char *dest)
 
 	for (i = 0; i < d->nrefreshes; i++)
 		if (d->refreshes[i].phase != REFRESH_GONE &&
+		    !d->refreshes[i].revoke &&
 		    d->refreshes[i].uid == uid &&
 		    strcmp(d->refreshes[i].dest, dest) == 0)
 			return &d->refreshes[i];
@@ -128,7 +132,7 @@ refresh_client(struct cs_daemon *d, const char *dest, json_t *cl,
 {
 	const struct cs_destination *ds = NULL;
 	char secret[REFRESH_SECRET_MAX];
-	const char *file, *id, *url, *ca;
+	const char *file, *id, *url, *ca, *rv;
 	size_t i;
 
 	for (i = 0; i < d->cfg.ndestinations; i++)
@@ -141,8 +145,11 @@ refresh_client(struct cs_daemon *d, const char *dest, json_t *cl,
 		return CS_ERR_CONFIG;
 	}
 	ca = cs_destination_get(ds, "ca_file");
+	rv = cs_destination_get(ds, "revoke_url");
 	json_object_set_new(cl, "client_id", json_string(id));
 	json_object_set_new(cl, "token_url", json_string(url));
+	json_object_set_new(cl, "revoke_url", rv ? json_string(rv) :
+	    json_null());
 	json_object_set_new(cl, "ca_file", ca ? json_string(ca) : json_null());
 	if ((file = cs_destination_get(ds, "client_secret_file")) == NULL)
 		return CS_OK;
@@ -156,18 +163,18 @@ refresh_client(struct cs_daemon *d, const char *dest, json_t *cl,
 
 /* refresh_request - the child's one request, as text (wipe, then free) */
 static char *
-refresh_request(struct cs_daemon *d, const char *dest, const uint8_t *tok,
-    size_t toklen, char *why, size_t whylen)
+refresh_request(struct cs_daemon *d, const char *op, const char *dest,
+    const uint8_t *tok, size_t toklen, char *why, size_t whylen)
 {
 	json_t *req, *cl = json_object(), *sec = json_object(), *t;
 	char *text = NULL;
 
 	t = json_loadb((const char *)tok, toklen, JSON_REJECT_DUPLICATES, NULL);
-	req = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "op", "refresh",
+	req = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "op", op,
 	    "destination", dest, "now", (json_int_t)d->now, "client", cl,
 	    "secrets", sec, "token", t != NULL ? t : json_null());
 	if (req == NULL || t == NULL) {
-		(void)snprintf(why, whylen, "cannot build the refresh request");
+		(void)snprintf(why, whylen, "cannot build the %s request", op);
 		json_decref(req);
 		return NULL;
 	}
@@ -241,17 +248,18 @@ refresh_spawn(struct cs_daemon *d, struct refresh_slot *s, const char *text,
 	return CS_OK;
 }
 
-/* refresh_start - see daemon.h */
-cs_result
-refresh_start(struct cs_daemon *d, uint32_t uid, const char *user,
-    const char *dest, const char *job, const uint8_t *tok, size_t toklen,
-    char *why, size_t whylen)
+/* refresh_begin - a child for op ("refresh" or "revoke") on the pair */
+static cs_result
+refresh_begin(struct cs_daemon *d, const char *op, uint32_t uid,
+    const char *user, const char *dest, const char *job, const uint8_t *tok,
+    size_t toklen, char *why, size_t whylen)
 {
 	struct refresh_slot *slots, *s;
 	char *text;
 	cs_result r;
 
-	if ((s = refresh_find(d, uid, dest)) != NULL)
+	if (strcmp(op, "refresh") == 0 &&
+	    (s = refresh_find(d, uid, dest)) != NULL)
 		s->phase = REFRESH_GONE;	/* an old outcome: replaced */
 	if ((slots = realloc(d->refreshes, (d->nrefreshes + 1) *
 	    sizeof(*slots))) == NULL) {
@@ -262,14 +270,15 @@ refresh_start(struct cs_daemon *d, uint32_t uid, const char *user,
 	s = &d->refreshes[d->nrefreshes];
 	memset(s, 0, sizeof(*s));
 	s->phase = REFRESH_RUNNING;
+	s->revoke = strcmp(op, "revoke") == 0;
 	s->uid = uid;
 	s->pid = -1;
 	s->fd = -1;
 	(void)snprintf(s->user, sizeof(s->user), "%s", user);
 	(void)snprintf(s->dest, sizeof(s->dest), "%s", dest);
 	(void)snprintf(s->job, sizeof(s->job), "%s", job != NULL ? job : "");
-	if ((text = refresh_request(d, dest, tok, toklen, why, whylen)) ==
-	    NULL)
+	if ((text = refresh_request(d, op, dest, tok, toklen, why,
+	    whylen)) == NULL)
 		return CS_ERR_CONFIG;
 	s->kill_at_ms = refresh_now_ms() + REFRESH_TIMEOUT_MS;
 	r = refresh_spawn(d, s, text, why, whylen);
@@ -278,6 +287,26 @@ refresh_start(struct cs_daemon *d, uint32_t uid, const char *user,
 		return r;
 	d->nrefreshes++;
 	return CS_OK;
+}
+
+/* refresh_start - see daemon.h */
+cs_result
+refresh_start(struct cs_daemon *d, uint32_t uid, const char *user,
+    const char *dest, const char *job, const uint8_t *tok, size_t toklen,
+    char *why, size_t whylen)
+{
+	return refresh_begin(d, "refresh", uid, user, dest, job, tok, toklen,
+	    why, whylen);
+}
+
+/* refresh_start_revoke - see daemon.h */
+cs_result
+refresh_start_revoke(struct cs_daemon *d, uint32_t uid, const char *user,
+    const char *dest, const uint8_t *tok, size_t toklen, char *why,
+    size_t whylen)
+{
+	return refresh_begin(d, "revoke", uid, user, dest, NULL, tok, toklen,
+	    why, whylen);
 }
 
 /* refresh_audit - one refresh event about the slot's pair */
@@ -297,6 +326,12 @@ refresh_finish(struct cs_daemon *d, struct refresh_slot *s, cs_result r,
     const char *why)
 {
 	s->answered = 1;
+	if (s->revoke) {
+		refresh_audit(d, s, "token-revoked-at-provider", r == CS_OK ?
+		    "revoked" : why);
+		s->phase = REFRESH_GONE;
+		return;
+	}
 	if (s->superseded) {
 		/* the user consented again while this ran: whatever it says
 		 * about the old grant must not touch the new one */
@@ -372,12 +407,14 @@ refresh_message(struct cs_daemon *d, struct refresh_slot *s, const char *buf,
 	if (s->answered)
 		cs_log(LOG_WARNING, "refresh for uid %u: message after the "
 		    "answer ignored", (unsigned)s->uid);
-	else if (s->superseded)
+	else if (s->superseded && !s->revoke)
 		refresh_finish(d, s, CS_OK, "");	/* discarded there */
 	else if (msg == NULL || json_unpack(msg, "{s:s}", "type", &type) != 0)
 		refresh_finish(d, s, CS_ERR_TEMP, "the refresh helper sent a "
 		    "malformed message");
-	else if (strcmp(type, "token") == 0 &&
+	else if (strcmp(type, "revoked") == 0 && s->revoke)
+		refresh_finish(d, s, CS_OK, "");
+	else if (strcmp(type, "token") == 0 && !s->revoke &&
 	    json_unpack(msg, "{s:o}", "token", &tok) == 0)
 		refresh_store(d, s, tok);
 	else if (strcmp(type, "fail") == 0) {

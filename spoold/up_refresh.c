@@ -18,6 +18,11 @@
  * other OAuth errors, an answer that is not a token). The daemon stores
  * the token; this process writes nothing anywhere.
  *
+ * {"op":"revoke"} takes the same request (client.revoke_url added) and
+ * revokes the token's refresh token there (RFC 7009, after the daemon
+ * shredded the record, for a user's `cloudspool revoke`): the answer is
+ * {"type":"revoked"} or a "fail" as above.
+ *
  * "now" is the daemon's clock: expires_at is computed with it, so both
  * agree even when the daemon's wall clock is not the kernel's (tests run
  * it under libfaketime; this process gets an empty environment).
@@ -62,13 +67,16 @@ up_refresh_answer(cs_result r, const struct cs_token *nt, const char *why)
 	char *json = NULL;
 	cs_result sr;
 
-	if (r == CS_OK && (r = cs_token_to_json(nt, &json)) == CS_OK) {
+	if (r == CS_OK && nt != NULL &&
+	    (r = cs_token_to_json(nt, &json)) == CS_OK) {
 		tok = json_loads(json, 0, NULL);
 		cs_free_secret(json);
 		if (tok == NULL)
 			r = CS_ERR_NOMEM;
 	}
-	if (r == CS_OK)
+	if (r == CS_OK && nt == NULL)
+		msg = json_pack("{s:s}", "type", "revoked");
+	else if (r == CS_OK)
 		msg = json_pack("{s:s, s:o}", "type", "token", "token", tok);
 	else
 		msg = json_pack("{s:s, s:s, s:s}", "type", "fail", "class",
@@ -91,20 +99,25 @@ up_refresh_run(json_t *req)
 	struct cs_token old, nt;
 	char why[512] = "", *tjson;
 	cs_result r;
+	int revoke;
 
 	memset(&c, 0, sizeof(c));
 	memset(&nt, 0, sizeof(nt));
 	c.client_id = up_refresh_str(cl, "client_id");
 	c.token_url = up_refresh_str(cl, "token_url");
+	c.revoke_url = up_refresh_str(cl, "revoke_url");
+	revoke = strcmp(up_refresh_str(req, "op"), "revoke") == 0;
 	c.ca_file = up_refresh_str(cl, "ca_file");
 	c.client_secret = up_refresh_str(json_object_get(req, "secrets"),
 	    "client_secret");
 	now_v = json_object_get(req, "now");
 	if (c.client_id == NULL || c.token_url == NULL ||
+	    (revoke && c.revoke_url == NULL) ||
 	    !json_is_integer(now_v) || !json_is_object(json_object_get(req,
 	    "token"))) {
 		fprintf(stderr, "cloudspool-upload: refresh request needs "
-		    "client.client_id, client.token_url, now and token\n");
+		    "client.client_id, client.token_url (and revoke_url to "
+		    "revoke), now and token\n");
 		return EX_USAGE;
 	}
 	if ((tjson = json_dumps(json_object_get(req, "token"),
@@ -129,12 +142,15 @@ up_refresh_run(json_t *req)
 		cs_token_free(&old);
 		return EX_SOFTWARE;
 	}
-	r = cs_oauth_refresh(&c, &old, (int64_t)json_integer_value(now_v),
-	    &nt, why, sizeof(why));
+	if (revoke)
+		r = cs_oauth_revoke(&c, &old, why, sizeof(why));
+	else
+		r = cs_oauth_refresh(&c, &old,
+		    (int64_t)json_integer_value(now_v), &nt, why, sizeof(why));
 	cs_token_free(&old);
 	/* the reason is one line: a server's text may hold newlines */
 	why[strcspn(why, "\r\n")] = '\0';
-	if (up_refresh_answer(r, &nt, why) != CS_OK) {
+	if (up_refresh_answer(r, revoke ? NULL : &nt, why) != CS_OK) {
 		fprintf(stderr, "cloudspool-upload: cannot send the refresh "
 		    "answer\n");
 		cs_token_free(&nt);

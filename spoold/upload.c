@@ -242,7 +242,8 @@ main(void)
 	}
 	/* "op" absent: a delivery, the first and main operation */
 	op = json_string_value(json_object_get(req, "op"));
-	if (op != NULL && strcmp(op, "refresh") == 0)
+	if (op != NULL && (strcmp(op, "refresh") == 0 ||
+	    strcmp(op, "revoke") == 0))
 		rc = up_refresh_run(req);
 	else if (op != NULL && strcmp(op, "upload") != 0) {
 		fprintf(stderr, "cloudspool-upload: unknown op '%.32s'\n", op);

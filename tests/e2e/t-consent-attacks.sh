@@ -329,8 +329,8 @@ for dest in self wrong old; do
 	ok_if "$what: not revoked (no token-revoked line)" bash -c \
 		"! jq -e 'select(.event==\"token-revoked\" and .destination==\"$dest\")' '$SPOOL/audit/audit.log' | grep -q ."
 done
-ok_if "cloudspoold has no refresh code of its own (cs_oauth_refresh only in cloudspool-upload)" \
-	bash -c "nm '$DAEMON' >/dev/null 2>&1 && ! nm '$DAEMON' | grep -q 'cs_oauth_refresh'"
+ok_if "cloudspoold has no OAuth HTTP code of its own (refresh and revoke only in cloudspool-upload)" \
+	bash -c "nm '$DAEMON' >/dev/null 2>&1 && ! nm '$DAEMON' | grep -qE 'cs_oauth_(refresh|revoke)'"
 ok_if "the daemon is still running" daemon_alive
 
 # a client secret any local user may read stops authd at its start, with

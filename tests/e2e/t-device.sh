@@ -278,10 +278,14 @@ ok_if "cloudspool revoke: exit 0, revocation requested" \
 	bash -c "[ $RUN_STATUS -eq 0 ] && grep -q 'revocation requested' <<<'$RUN_OUT'"
 wait_until 20 test ! -e "$SPOOL/tokens/$alice_uid-cloud"
 ok_if "cloudspool revoke: alice's record is gone" test ! -e "$SPOOL/tokens/$alice_uid-cloud"
+# the provider's revocation runs in a child of the daemon, after the shred
+wait_until 30 bash -c "jq -s -e 'any(.[]; .event==\"token-revoked-at-provider\" and .uid==$alice_uid)' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "audit: token-revoked-at-provider: revoked (by the daemon's child, not the daemon)" \
+	bash -c "jq -s -e 'any(.[]; .event==\"token-revoked-at-provider\" and .uid==$alice_uid and .reason==\"revoked\")' '$SPOOL/audit/audit.log' >/dev/null"
 ok_if "the provider refuses the old refresh token (invalid_grant)" \
 	bash -c "r=\$($(declare -f provider_refresh); TEST_ROOT=$TEST_ROOT OIDC=$OIDC; provider_refresh '$refresh'); grep -q invalid_grant <<<\"\$r\" && [[ \$r == *' 400' ]]"
-ok_if "audit: token-revoked by the user, revoked at the provider, after an audited read" \
-	bash -c "jq -s -e 'any(.[]; .event==\"token-revoked\" and .by==\"user\" and .uid==$alice_uid and .provider==\"revoked\") and any(.[]; .event==\"vault-read\" and .why==\"revocation\" and .uid==$alice_uid)' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "audit: token-revoked by the user, the provider's revocation requested, after an audited read" \
+	bash -c "jq -s -e 'any(.[]; .event==\"token-revoked\" and .by==\"user\" and .uid==$alice_uid and .provider==\"requested\") and any(.[]; .event==\"vault-read\" and .why==\"revocation\" and .uid==$alice_uid)' '$SPOOL/audit/audit.log' >/dev/null"
 ok_if "audit: consent-revoke-requested from authd" audit_has consent-revoke-requested cs_alice
 
 # ---- 4. declined, no device grant, unknown destination
