@@ -116,7 +116,7 @@ authz_clean(char *s)
 static int
 authz_error_exit(const char *code)
 {
-	if (strcmp(code, "denied") == 0)
+	if (strcmp(code, "denied") == 0 || strcmp(code, "not_permitted") == 0)
 		return EX_NOPERM;
 	if (strcmp(code, "expired") == 0 || strcmp(code, "busy") == 0)
 		return EX_TEMPFAIL;

@@ -220,10 +220,28 @@ authd_flow_thread(void *arg)
 	return NULL;
 }
 
-/* authd_device_refusal - why dest cannot have a device flow; NULL when
- * it can. *code receives the error code for the CLI. */
+/* authd_user_may_send - 1 when an action user may use sends to dest:
+ * a token for a destination nobody lets the user reach is of no use, and
+ * storing one would only widen what a stolen vault record reveals */
+static int
+authd_user_may_send(const struct authd *a, const char *dest,
+    const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < a->cfg.nactions; i++)
+		if (a->cfg.actions[i].destination_name != NULL &&
+		    strcmp(a->cfg.actions[i].destination_name, dest) == 0 &&
+		    cs_action_permits(&a->cfg.actions[i], user))
+			return 1;
+	return 0;
+}
+
+/* authd_device_refusal - why user's dest cannot have a device flow; NULL
+ * when it can. *code receives the error code for the CLI. */
 static const char *
-authd_device_refusal(struct authd *a, const char *dest, const char **code)
+authd_device_refusal(struct authd *a, const char *dest, const char *user,
+    const char **code)
 {
 	const struct cs_destination *d = cs_consent_destination(&a->cfg, dest);
 
@@ -233,6 +251,9 @@ authd_device_refusal(struct authd *a, const char *dest, const char **code)
 	if (cs_destination_get(d, "device_url") == NULL)
 		return "this destination does not offer the device grant (no "
 		    "device_url): use the link in the consent email";
+	*code = "not_permitted";
+	if (!authd_user_may_send(a, dest, user))
+		return "no action you may use sends to this destination";
 	return NULL;
 }
 
@@ -257,7 +278,8 @@ authd_device_begin(struct authd *a, int fd, uint32_t uid,
 	if (cs_user_name(uid, f->user, sizeof(f->user)) != CS_OK)
 		(void)snprintf(f->user, sizeof(f->user), "uid %u",
 		    (unsigned)uid);
-	if ((why = authd_device_refusal(a, f->dest, &code)) != NULL) {
+	if ((why = authd_device_refusal(a, f->dest, f->user, &code)) !=
+	    NULL) {
 		authd_flow_end(f, "consent-device-refused", code, why);
 		close(fd);
 		free(f);

@@ -102,9 +102,24 @@ authorize_url = $OIDC/auth
 token_url = $OIDC/token
 ca_file = $TEST_ROOT/tls/ca.pem
 
+[destination alicecloud]
+provider = gdrive
+api_url = https://127.0.0.1:$DRIVE_PORT
+upload_url = https://127.0.0.1:$DRIVE_PORT/upload
+client_id = cloudspool-device
+client_secret_file = $TEST_ROOT/client-secret
+authorize_url = $OIDC/auth
+token_url = $OIDC/token
+device_url = $OIDC/device/auth
+ca_file = $TEST_ROOT/tls/ca.pem
+
 [action c]
 destination = cloud
 users = cs_alice cs_bob
+
+[action a]
+destination = alicecloud
+users = cs_alice
 
 [authorization]
 callback_url = $CB
@@ -305,6 +320,12 @@ ok_if "audit: consent-device-denied" audit_has consent-device-denied cs_alice
 run_cmd as_user cs_alice "$CLOUDSPOOL" -c "$CONF" authorize nodev
 ok_if "a destination without device_url: a clear error, non-zero exit" \
 	bash -c "[ $RUN_STATUS -ne 0 ] && grep -q 'does not offer the device grant' <<<'$RUN_ERR'"
+run_cmd as_user cs_bob "$CLOUDSPOOL" -c "$CONF" authorize alicecloud
+ok_if "a destination no action of bob's sends to: refused (exit 77), one clear line" \
+	bash -c "[ $RUN_STATUS -eq 77 ] && grep -q 'no action you may use' <<<'$RUN_ERR'"
+wait_until 20 bash -c "jq -s -e 'any(.[]; .event==\"consent-device-refused\" and .user==\"cs_bob\" and .destination==\"alicecloud\")' '$SPOOL/audit/audit.log' >/dev/null"
+ok_if "audit: consent-device-refused for bob, no flow started" \
+	bash -c "jq -s -e 'any(.[]; .event==\"consent-device-refused\" and .user==\"cs_bob\" and .destination==\"alicecloud\") and (any(.[]; .event==\"consent-device-started\" and .user==\"cs_bob\" and .destination==\"alicecloud\") | not)' '$SPOOL/audit/audit.log' >/dev/null"
 run_cmd as_user cs_alice "$CLOUDSPOOL" -c "$CONF" authorize nosuch
 ok_if "an unknown destination: a clear error, non-zero exit" \
 	bash -c "[ $RUN_STATUS -ne 0 ] && grep -q 'no destination' <<<'$RUN_ERR'"
