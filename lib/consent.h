@@ -128,4 +128,10 @@ cs_result cs_grant_revoke_json(uint32_t uid, const char *destination,
 const struct cs_destination *cs_consent_destination(
     const struct cs_config *cfg, const char *name);
 
+/* cs_consent_user_may_send - 1 when an action user may use sends to
+ * dest: a device grant for a destination nobody lets the user reach is
+ * refused by authd and by the daemon (consent_kind.c) */
+int cs_consent_user_may_send(const struct cs_config *cfg, const char *dest,
+    const char *user);
+
 #endif

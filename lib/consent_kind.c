@@ -156,3 +156,18 @@ cs_consent_destination(const struct cs_config *cfg, const char *name)
 			    "token_url") != NULL ? &cfg->destinations[i] : NULL;
 	return NULL;
 }
+
+/* cs_consent_user_may_send - see consent.h */
+int
+cs_consent_user_may_send(const struct cs_config *cfg, const char *dest,
+    const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nactions; i++)
+		if (cfg->actions[i].destination_name != NULL &&
+		    strcmp(cfg->actions[i].destination_name, dest) == 0 &&
+		    cs_action_permits(&cfg->actions[i], user))
+			return 1;
+	return 0;
+}

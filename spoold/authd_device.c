@@ -220,23 +220,6 @@ authd_flow_thread(void *arg)
 	return NULL;
 }
 
-/* authd_user_may_send - 1 when an action user may use sends to dest:
- * a token for a destination nobody lets the user reach is of no use, and
- * storing one would only widen what a stolen vault record reveals */
-static int
-authd_user_may_send(const struct authd *a, const char *dest,
-    const char *user)
-{
-	size_t i;
-
-	for (i = 0; i < a->cfg.nactions; i++)
-		if (a->cfg.actions[i].destination_name != NULL &&
-		    strcmp(a->cfg.actions[i].destination_name, dest) == 0 &&
-		    cs_action_permits(&a->cfg.actions[i], user))
-			return 1;
-	return 0;
-}
-
 /* authd_device_refusal - why user's dest cannot have a device flow; NULL
  * when it can. *code receives the error code for the CLI. */
 static const char *
@@ -252,7 +235,7 @@ authd_device_refusal(struct authd *a, const char *dest, const char *user,
 		return "this destination does not offer the device grant (no "
 		    "device_url): use the link in the consent email";
 	*code = "not_permitted";
-	if (!authd_user_may_send(a, dest, user))
+	if (!cs_consent_user_may_send(&a->cfg, dest, user))
 		return "no action you may use sends to this destination";
 	return NULL;
 }

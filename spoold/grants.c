@@ -257,6 +257,9 @@ grants_device(struct cs_daemon *d, const struct cs_grant_msg *m)
 		return "device grant for a destination without device_url";
 	if (cs_user_name(m->uid, user, sizeof(user)) != CS_OK)
 		return "device grant for a uid with no user";
+	if (!cs_consent_user_may_send(&d->cfg, m->destination, user))
+		return "device grant for a destination no action of the "
+		    "user's sends to";
 	if ((why = grants_store(d, m->uid, user, m->destination, m->token)) !=
 	    NULL)
 		return why;
