@@ -345,6 +345,34 @@ grant_kinds_need_their_members(void **state)
 	}
 }
 
+/* user_may_send_needs_an_action - only an action that permits the user
+ * and sends to the destination counts */
+static void
+user_may_send_needs_an_action(void **state)
+{
+	char *alice[] = { "alice" }, *all[] = { "*" };
+	struct cs_action acts[2];
+	struct cs_config cfg;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(acts, 0, sizeof(acts));
+	acts[0].destination_name = "cloud";
+	acts[0].users = alice;
+	acts[0].nusers = 1;
+	acts[1].destination_name = "other";
+	acts[1].users = all;
+	acts[1].nusers = 1;
+	cfg.actions = acts;
+	cfg.nactions = 2;
+	assert_true(cs_consent_user_may_send(&cfg, "cloud", "alice"));
+	assert_false(cs_consent_user_may_send(&cfg, "cloud", "bob"));
+	assert_true(cs_consent_user_may_send(&cfg, "other", "bob"));
+	assert_false(cs_consent_user_may_send(&cfg, "nowhere", "alice"));
+	acts[0].nusers = 0;	/* neither users nor groups: nobody */
+	assert_false(cs_consent_user_may_send(&cfg, "cloud", "alice"));
+}
+
 int
 main(void)
 {
@@ -362,6 +390,7 @@ main(void)
 		cmocka_unit_test(grant_builders_refuse_bad_input),
 		cmocka_unit_test(grant_link_and_event_still_parse),
 		cmocka_unit_test(grant_kinds_need_their_members),
+		cmocka_unit_test(user_may_send_needs_an_action),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
