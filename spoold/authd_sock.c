@@ -84,6 +84,14 @@ authd_sock_open(struct authd *a, uid_t uid, gid_t gid, char *why,
 		(void)snprintf(why, whylen, "%s: %s", dir, strerror(errno));
 		return CS_ERR_IO;
 	}
+	/* the path operations below (unlink, chmod, chown as root) are safe
+	 * only in a folder nobody else can change */
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		(void)snprintf(why, whylen, "%s must be a folder owned by uid %u "
+		    "that no one else can write", dir, (unsigned)geteuid());
+		return CS_ERR_UNSAFE;
+	}
 	/* a socket left by an earlier run goes; anything else is an error */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
