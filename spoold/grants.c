@@ -138,9 +138,15 @@ consent_open(struct cs_daemon *d, char *err, size_t errlen)
 	d->vault.tokens_dirfd = d->tokens_dirfd;
 	d->vault.on_read = grants_on_read;
 	d->vault.on_read_arg = d;
-	/* group-readable: authd reads it through consent/'s group */
+	/* A public key, readable by all who may enter consent/ (its group
+	 * is authd's). Not group-readable only: when the daemon starts
+	 * before authd first ran, consent/ has no setgid bit yet, the file
+	 * gets the daemon's group, and authd could not read it (seen in CI).
+	 * The umask would take the bits off: fchmodat sets them. */
 	if ((r = cs_vault_publish(&d->vault, d->consent_dirfd,
-	    CS_VAULT_PUB_FILE, 0640)) != CS_OK) {
+	    CS_VAULT_PUB_FILE, 0644)) != CS_OK ||
+	    (fchmodat(d->consent_dirfd, CS_VAULT_PUB_FILE, 0644, 0) < 0 &&
+	    (r = cs_errno_result(errno)) != CS_OK)) {
 		(void)snprintf(err, errlen, "consent/%s: %s", CS_VAULT_PUB_FILE,
 		    cs_strerror(r));
 		return r;
