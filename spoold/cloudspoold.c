@@ -188,6 +188,18 @@ daemon_service_children(struct cs_daemon *d)
 	return d->nuploads + d->nwork < before || refreshed;
 }
 
+/* daemon_pollfd_add - see daemon.h */
+void
+daemon_pollfd_add(struct pollfd *pfd, size_t cap, size_t *n, int fd)
+{
+	if (fd < 0 || *n >= cap)
+		return;
+	pfd[*n].fd = fd;
+	pfd[*n].events = POLLIN;
+	pfd[*n].revents = 0;
+	(*n)++;
+}
+
 /* daemon_wait - sleep until inotify, an uploader's message or timeout_ms;
  * 1 when a pass is wanted now */
 static int

@@ -204,6 +204,11 @@ cs_result work_start(struct cs_daemon *d, enum cs_spool_dir dir,
     const char *name, int doc_fd, uint64_t pages, uint64_t bytes, char *why,
     size_t whylen);
 
+/* daemon_pollfd_add - fd (when >= 0) as a POLLIN entry at pfd[*n],
+ * while *n < cap: the one way the loop's fd collectors fill poll(2)'s
+ * array */
+void daemon_pollfd_add(struct pollfd *pfd, size_t cap, size_t *n, int fd);
+
 /* work_pollfds - pidfds of the running filters, for poll(2) */
 size_t work_pollfds(const struct cs_daemon *d, struct pollfd *pfd,
     size_t cap);

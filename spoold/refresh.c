@@ -565,14 +565,8 @@ refresh_pollfds(const struct cs_daemon *d, struct pollfd *pfd, size_t cap)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < d->nrefreshes && n < cap; i++) {
-		if (d->refreshes[i].fd < 0)
-			continue;
-		pfd[n].fd = d->refreshes[i].fd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		n++;
-	}
+	for (i = 0; i < d->nrefreshes; i++)
+		daemon_pollfd_add(pfd, cap, &n, d->refreshes[i].fd);
 	return n;
 }
 

@@ -320,14 +320,8 @@ uploads_pollfds(const struct cs_daemon *d, struct pollfd *pfd, size_t cap)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < d->nuploads && n < cap; i++) {
-		if (d->uploads[i].fd < 0)
-			continue;
-		pfd[n].fd = d->uploads[i].fd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		n++;
-	}
+	for (i = 0; i < d->nuploads; i++)
+		daemon_pollfd_add(pfd, cap, &n, d->uploads[i].fd);
 	return n;
 }
 

@@ -142,14 +142,8 @@ work_pollfds(const struct cs_daemon *d, struct pollfd *pfd, size_t cap)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < d->nwork && n < cap; i++) {
-		if (d->work[i].proc.pidfd < 0)
-			continue;
-		pfd[n].fd = d->work[i].proc.pidfd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		n++;
-	}
+	for (i = 0; i < d->nwork; i++)
+		daemon_pollfd_add(pfd, cap, &n, d->work[i].proc.pidfd);
 	return n;
 }
 
